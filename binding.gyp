@@ -1,0 +1,28 @@
+{
+  'includes': ['native/core/sources.gypi'],
+  'targets': [
+    {
+      'target_name': 'sse_native',
+      'sources': [
+        '<@(sse_core_sources)',
+        'native/addon/addon.cc',
+        'native/addon/encoder_binding.cc',
+        'native/addon/parser_binding.cc',
+      ],
+      'include_dirs': [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        'native',
+      ],
+      'defines': ['NAPI_VERSION=8', 'NAPI_DISABLE_CPP_EXCEPTIONS', 'NODE_ADDON_API_DISABLE_DEPRECATED'],
+      'cflags!': ['-fno-exceptions'],
+      'cflags_cc!': ['-fno-exceptions', '-std=gnu++17', '-std=gnu++20'],
+      'cflags_cc': ['-std=c++17', '-O3', '-fvisibility=hidden'],
+      'cflags': ['-O3'],
+      'xcode_settings': {
+        'GCC_ENABLE_CPP_EXCEPTIONS': 'NO',
+        'CLANG_CXX_LANGUAGE_STANDARD': 'c++17',
+        'MACOSX_DEPLOYMENT_TARGET': '10.15',
+      },
+    },
+  ],
+}

@@ -1,0 +1,81 @@
+// encodeEvent / encodeNDJSON: validate in JS, encode in the core.
+import { native } from './native';
+
+/** One Server-Sent Event. Every field is optional. */
+export interface SSEMessage {
+  /** Event type (`event:`); no CR, LF or NUL. */
+  event?: string;
+  /** Payload: a string is sent as it is, anything else is `JSON.stringify`-ed. */
+  data?: unknown;
+  /** Event ID (`id:`) for `Last-Event-ID`; a number is sent in decimal. No CR, LF or NUL. */
+  id?: string | number;
+  /** Reconnection time in milliseconds (`retry:`): a non-negative integer. */
+  retry?: number;
+  /** A comment line (`: text`), ignored by clients; useful as a keepalive. */
+  comment?: string;
+}
+
+/** Serializes `data` by the data rule, or throws a TypeError naming `field`. */
+export function serializeData(data: unknown, field = 'data'): string | undefined {
+  if (data === undefined) return undefined;
+  if (typeof data === 'string') return data;
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(data);
+  } catch (err) {
+    throw new TypeError(`\`${field}\` cannot be serialized to JSON: ${(err as Error).message}`);
+  }
+  if (json === undefined) {
+    throw new TypeError(`\`${field}\` cannot be serialized to JSON (got ${typeof data})`);
+  }
+  return json;
+}
+
+function optionalString(msg: SSEMessage, field: 'event' | 'comment'): string | undefined {
+  const v = msg[field];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw new TypeError(`\`${field}\` must be a string, got ${typeof v}`);
+  return v;
+}
+
+/**
+ * Validates a message and returns the arguments the core encoder takes.
+ * Throws a TypeError naming the bad field; nothing is encoded then.
+ */
+export function messageArgs(
+  msg: SSEMessage,
+): [string | undefined, string | undefined, string | undefined, number | undefined, string | undefined] {
+  if (msg === null || typeof msg !== 'object') {
+    throw new TypeError(`expected a message object like { data, event?, id?, retry? }, got ${msg === null ? 'null' : typeof msg}`);
+  }
+  const event = optionalString(msg, 'event');
+  const comment = optionalString(msg, 'comment');
+  let id: string | undefined;
+  if (msg.id !== undefined) {
+    if (typeof msg.id === 'string') id = msg.id;
+    else if (typeof msg.id === 'number' && Number.isFinite(msg.id)) id = String(msg.id);
+    else throw new TypeError(`\`id\` must be a string or a finite number, got ${typeof msg.id}`);
+  }
+  const retry = msg.retry;
+  if (retry !== undefined && !(typeof retry === 'number' && Number.isSafeInteger(retry) && retry >= 0)) {
+    throw new TypeError(`\`retry\` must be a non-negative integer (milliseconds), got ${String(retry)}`);
+  }
+  return [event, serializeData(msg.data), id, retry, comment];
+}
+
+/**
+ * Encodes one event to its wire bytes. Throws a TypeError (naming the field)
+ * for an `id` or `event` holding CR, LF or NUL, a negative or non-integer
+ * `retry`, or `data` that JSON cannot serialize.
+ */
+export function encodeEvent(msg: SSEMessage): Buffer {
+  const [event, data, id, retry, comment] = messageArgs(msg);
+  return native.encodeEvent(event, data, id, retry, comment);
+}
+
+/** One NDJSON line: `JSON.stringify(value)` and a newline. */
+export function encodeNDJSON(value: unknown): Buffer {
+  const json = typeof value === 'string' ? JSON.stringify(value) : serializeData(value, 'value');
+  if (json === undefined) throw new TypeError('`value` cannot be serialized to JSON (got undefined)');
+  return native.encodeNDJSON(json);
+}

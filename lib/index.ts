@@ -1,0 +1,5 @@
+// sse-native: the public API.
+export { encodeEvent, encodeNDJSON } from './encoder';
+export type { SSEMessage } from './encoder';
+export { createParser, ParseError } from './parser';
+export type { EventSourceMessage, EventSourceParser, ParserCallbacks, ParserConfig, ParseErrorType } from './parser';

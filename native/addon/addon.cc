@@ -1,0 +1,34 @@
+#include "addon/addon.h"
+
+namespace sse::addon {
+
+Addon::Addon(Napi::Env env, Napi::Object exports) {
+  initEncoder(env, exports, this);
+  initParser(env, exports, this);
+}
+
+void throwTypeError(Napi::Env env, const std::string& message) {
+  Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
+}
+
+bool readUtf8(napi_env env, napi_value v, std::string* out) {
+  // One call in the common case: write into the reused capacity and only ask
+  // for the exact length when the string may not have fitted.
+  if (out->capacity() < 256) out->reserve(256);
+  out->resize(out->capacity());
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, v, out->data(), out->size() + 1, &len) != napi_ok) {
+    return false;
+  }
+  if (len == out->size()) {
+    if (napi_get_value_string_utf8(env, v, nullptr, 0, &len) != napi_ok) return false;
+    out->resize(len);
+    if (napi_get_value_string_utf8(env, v, out->data(), len + 1, &len) != napi_ok) return false;
+  }
+  out->resize(len);
+  return true;
+}
+
+}  // namespace sse::addon
+
+NODE_API_ADDON(sse::addon::Addon)

@@ -1,0 +1,37 @@
+// Per-environment state of the addon (one per main thread or Worker).
+#ifndef SSE_ADDON_ADDON_H_
+#define SSE_ADDON_ADDON_H_
+
+#include <napi.h>
+
+#include <string>
+
+namespace sse::addon {
+
+// Created once per Node environment by NODE_API_ADDON; Node frees it (and
+// everything it owns) when the environment is torn down. No statics.
+class Addon : public Napi::Addon<Addon> {
+ public:
+  Addon(Napi::Env env, Napi::Object exports);
+
+  // Scratch space for converting JS strings, reused across calls.
+  std::string scratch_[4];
+  Napi::FunctionReference parser_ctor_;
+};
+
+// Throws a TypeError whose message names what was wrong; the one throw site
+// for bad arguments reported by the core.
+void throwTypeError(Napi::Env env, const std::string& message);
+
+// Reads a JS string as UTF-8 into `out` (lone surrogates become U+FFFD, as
+// Node-API does). Returns false with a pending exception if `v` is not a
+// string.
+bool readUtf8(napi_env env, napi_value v, std::string* out);
+
+// Module parts register themselves on `exports`.
+void initEncoder(Napi::Env env, Napi::Object exports, Addon* addon);
+void initParser(Napi::Env env, Napi::Object exports, Addon* addon);
+
+}  // namespace sse::addon
+
+#endif  // SSE_ADDON_ADDON_H_

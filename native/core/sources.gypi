@@ -1,0 +1,11 @@
+# The one list of native/core sources, shared by binding.gyp (the addon) and
+# CMakeLists.txt (tests, benches, fuzzers), which reads the quoted .cc paths.
+{
+  'variables': {
+    'sse_core_sources': [
+      'native/core/frame.cc',
+      'native/core/parser.cc',
+      'native/core/utf8.cc',
+    ],
+  },
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The core's tests without Node: a normal build, an ASan+UBSan build, and a
+# bounded libFuzzer run of the parser. Appends "suite passed failed" lines
+# to $SSE_RESULTS (if set) for scripts/test-all.sh to total.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+results=${SSE_RESULTS:-/dev/null}
+jobs=${SSE_JOBS:-2}
+fuzz_seconds=${SSE_FUZZ_SECONDS:-60}
+
+record() { echo "$1 $2 $3" >>"$results"; }
+
+# Runs ctest in build dir $2 and records its summary line as suite $1.
+run_ctest() {
+  local suite=$1 dir=$2 log
+  log=$(mktemp)
+  ctest --test-dir "$dir" --output-on-failure -j"$jobs" --timeout 300 2>&1 | tee "$log"
+  local line total failed
+  line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -1)
+  if [ -z "$line" ]; then
+    record "$suite" 0 1
+  else
+    failed=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\1/' <<<"$line")
+    total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$line")
+    record "$suite" $((total - failed)) "$failed"
+  fi
+  rm -f "$log"
+}
+
+build() {  # dir, extra cmake args...
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null &&
+    cmake --build "$dir" -j"$jobs" 2>&1 | grep -E 'error|warning|Error' ; return "${PIPESTATUS[0]}"
+}
+
+echo "== core: build + ctest"
+if build build/native; then run_ctest core build/native; else record core-build 0 1; fi
+
+echo "== core under AddressSanitizer + UBSan"
+if build build/asan -DSSE_SANITIZE=ON -DSSE_BENCH=OFF; then
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    run_ctest core-asan build/asan
+else
+  record core-asan-build 0 1
+fi
+
+echo "== parser fuzz (${fuzz_seconds}s)"
+if ! command -v clang++ >/dev/null; then
+  echo "clang++ missing: cannot build the fuzzer"
+  record fuzz 0 1
+elif CXX=clang++ build build/fuzz -DSSE_FUZZ=ON -DSSE_BENCH=OFF && [ -x build/fuzz/parser_fuzz ]; then
+  corpus=$(mktemp -d)
+  cp test/fuzz/corpus/* "$corpus"/ 2>/dev/null || true
+  if ./build/fuzz/parser_fuzz -max_total_time="$fuzz_seconds" -timeout=10 -print_final_stats=1 \
+      "$corpus" 2>&1 | tail -15; then
+    record fuzz 1 0
+  else
+    record fuzz 0 1
+  fi
+  rm -rf "$corpus"
+else
+  record fuzz-build 0 1
+fi

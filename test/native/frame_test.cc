@@ -1,0 +1,116 @@
+#include "core/frame.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace sse {
+namespace {
+
+std::string encode(const Message& m) {
+  std::string out;
+  EXPECT_EQ(appendFrame(m, &out), FrameStatus::kOk);
+  EXPECT_EQ(out.size(), encodedSize(m));
+  return out;
+}
+
+Message data(std::string_view d) {
+  Message m;
+  m.data = d;
+  m.has_data = true;
+  return m;
+}
+
+TEST(Frame, DataOnly) { EXPECT_EQ(encode(data("hello")), "data: hello\n\n"); }
+
+TEST(Frame, EmptyData) { EXPECT_EQ(encode(data("")), "data: \n\n"); }
+
+TEST(Frame, AllFieldsInOrder) {
+  Message m = data("{\"a\":1}");
+  m.event = "chunk";
+  m.has_event = true;
+  m.id = "42";
+  m.has_id = true;
+  m.retry = 3000;
+  m.has_retry = true;
+  m.comment = "hi";
+  m.has_comment = true;
+  EXPECT_EQ(encode(m), ": hi\nevent: chunk\nid: 42\nretry: 3000\ndata: {\"a\":1}\n\n");
+}
+
+TEST(Frame, EveryLineBreakKindSplitsData) {
+  EXPECT_EQ(encode(data("a\nb\rc\r\nd")), "data: a\ndata: b\ndata: c\ndata: d\n\n");
+  EXPECT_EQ(encode(data("\n")), "data: \ndata: \n\n");
+  EXPECT_EQ(encode(data("x\r")), "data: x\ndata: \n\n");
+  EXPECT_EQ(encode(data("\r\n\r\n")), "data: \ndata: \ndata: \n\n");
+  EXPECT_EQ(encode(data("\n\r")), "data: \ndata: \ndata: \n\n");
+}
+
+TEST(Frame, LeadingSpaceInDataSurvivesOneStrip) {
+  EXPECT_EQ(encode(data(" x")), "data:  x\n\n");
+}
+
+TEST(Frame, CommentLinesArePrefixed) {
+  Message m;
+  m.comment = "a\r\nb";
+  m.has_comment = true;
+  EXPECT_EQ(encode(m), ": a\n: b\n\n");
+}
+
+TEST(Frame, RetryZeroAndLarge) {
+  Message m;
+  m.has_retry = true;
+  m.retry = 0;
+  EXPECT_EQ(encode(m), "retry: 0\n\n");
+  m.retry = 18446744073709551615ull;
+  EXPECT_EQ(encode(m), "retry: 18446744073709551615\n\n");
+}
+
+TEST(Frame, RejectsBreaksAndNulInIdAndEvent) {
+  for (std::string_view bad : {std::string_view("a\nb"), std::string_view("a\rb"),
+                               std::string_view("a\0b", 3)}) {
+    Message m = data("x");
+    m.id = bad;
+    m.has_id = true;
+    std::string out = "keep";
+    EXPECT_EQ(appendFrame(m, &out), FrameStatus::kInvalidId);
+    EXPECT_EQ(out, "keep");
+    EXPECT_STREQ(frameStatusField(FrameStatus::kInvalidId), "id");
+
+    Message e = data("x");
+    e.event = bad;
+    e.has_event = true;
+    EXPECT_EQ(appendFrame(e, &out), FrameStatus::kInvalidEvent);
+    EXPECT_EQ(out, "keep");
+    FrameStatus st;
+    EXPECT_FALSE(encodeShared(e, &st));
+    EXPECT_EQ(st, FrameStatus::kInvalidEvent);
+  }
+}
+
+TEST(Frame, NulInDataIsKept) {
+  EXPECT_EQ(encode(data(std::string_view("a\0b", 3))), std::string("data: a\0b\n\n", 11));
+}
+
+TEST(Frame, SharedBufferHoldsTheFrame) {
+  FrameStatus st;
+  BufferRef b = encodeShared(data("tok"), &st);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(st, FrameStatus::kOk);
+  EXPECT_EQ(std::string(b.data(), b.size()), "data: tok\n\n");
+  BufferRef c = b.share();
+  EXPECT_EQ(b.get()->refCount(), 2u);
+  c.reset();
+  EXPECT_EQ(b.get()->refCount(), 1u);
+}
+
+TEST(Frame, NdjsonIsOneLine) {
+  std::string json = "{\"a\":\"x\ny\"}";
+  std::string out(ndjsonSize(json), '?');
+  char* end = encodeNdjsonTo(json, out.data());
+  EXPECT_EQ(static_cast<size_t>(end - out.data()), out.size());
+  EXPECT_EQ(out, "{\"a\":\"x\\ny\"}\n");
+}
+
+}  // namespace
+}  // namespace sse
