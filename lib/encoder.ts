@@ -70,7 +70,15 @@ export function messageArgs(
  */
 export function encodeEvent(msg: SSEMessage): Buffer {
   const [event, data, id, retry, comment] = messageArgs(msg);
-  return native.encodeEvent(event, data, id, retry, comment);
+  const out = native.encodeEvent(event, data, id, retry, comment);
+  if (typeof out === 'number') throw frameError(out);
+  return out;
+}
+
+/** The TypeError for a core FrameStatus (see native/core/frame.h). */
+export function frameError(status: number): TypeError {
+  const field = status === 1 ? 'event' : status === 2 ? 'id' : `field #${status}`;
+  return new TypeError(`\`${field}\` must not contain CR, LF or NUL`);
 }
 
 /** One NDJSON line: `JSON.stringify(value)` and a newline. */

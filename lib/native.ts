@@ -9,7 +9,7 @@ export interface NativeBinding {
     id: string | undefined,
     retry: number | undefined,
     comment: string | undefined,
-  ): Buffer;
+  ): Buffer | number;
   encodeNDJSON(json: string): Buffer;
   NativeParser: new (maxBufferSize: number) => NativeParserHandle;
 }

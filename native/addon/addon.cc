@@ -31,4 +31,5 @@ bool readUtf8(napi_env env, napi_value v, std::string* out) {
 
 }  // namespace sse::addon
 
-NODE_API_ADDON(sse::addon::Addon)
+using SseNativeAddon = sse::addon::Addon;
+NODE_API_ADDON(SseNativeAddon)

@@ -109,7 +109,9 @@ class NativeParser : public Napi::ObjectWrap<NativeParser> {
   Napi::Value JS_feed(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     writer_.clear();
-    bool ok;
+    // Refused = terminated before this call (max buffer size); a feed that
+    // trips the limit itself reports it through onError, not by refusing.
+    bool ok = !parser_.terminated();
     if (info[0].IsTypedArray()) {
       Napi::TypedArray ta = info[0].As<Napi::TypedArray>();
       if (ta.TypedArrayType() != napi_uint8_array) {
@@ -117,11 +119,11 @@ class NativeParser : public Napi::ObjectWrap<NativeParser> {
         return env.Null();
       }
       auto u8 = ta.As<Napi::Uint8Array>();
-      ok = parser_.feed(u8.Data(), u8.ByteLength());
+      parser_.feed(u8.Data(), u8.ByteLength());
     } else if (info[0].IsString()) {
       std::string& s = env.GetInstanceData<Addon>()->scratch_[0];
       if (!readUtf8(env, info[0], &s)) return env.Null();
-      ok = parser_.feed(s);
+      parser_.feed(s);
     } else {
       throwTypeError(env, "feed: chunk must be a string or a Uint8Array");
       return env.Null();

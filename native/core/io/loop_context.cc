@@ -1,0 +1,187 @@
+#include "core/io/loop_context.h"
+
+#include <algorithm>
+#include <new>
+#include <utility>
+
+#include "core/io/connection.h"
+
+namespace sse {
+
+namespace {
+constexpr char kKeepalive[] = ": keepalive\n\n";
+// Rounds of flush-then-deliver per prepare callback: an observer that sends
+// from onNotifications gets its frames flushed in the same turn.
+constexpr int kMaxRounds = 8;
+}  // namespace
+
+LoopContext* LoopContext::create(uv_loop_t* loop, LoopObserver* observer) {
+  SharedBuffer* keepalive =
+      SharedBuffer::copyOf(kKeepalive, sizeof(kKeepalive) - 1);
+  if (keepalive == nullptr) return nullptr;
+  LoopContext* ctx = new (std::nothrow) LoopContext(loop, observer);
+  if (ctx == nullptr) {
+    keepalive->unref();
+    return nullptr;
+  }
+  ctx->keepalive_ = BufferRef(keepalive);
+  return ctx;
+}
+
+LoopContext::LoopContext(uv_loop_t* loop, LoopObserver* observer)
+    : loop_(loop), observer_(observer) {
+  // Neither init can fail on an initialised loop.
+  uv_prepare_init(loop, &prepare_);
+  prepare_.data = this;
+  uv_timer_init(loop, &timer_);
+  timer_.data = this;
+  // The connections' own tcp handles keep the loop alive, not the timer.
+  uv_unref(reinterpret_cast<uv_handle_t*>(&timer_));
+}
+
+LoopContext::~LoopContext() = default;
+
+void LoopContext::closeAll(bool graceful) {
+  for (Connection* c = live_; c != nullptr;) {
+    Connection* next = c->next_;  // close() never unlinks synchronously
+    c->close(graceful);
+    c = next;
+  }
+}
+
+void LoopContext::destroy(void (*done)(void*), void* arg) {
+  if (destroying_) return;
+  destroying_ = true;
+  done_ = done;
+  done_arg_ = arg;
+  dirty_ = nullptr;
+  // Connections already closed but not yet reported are freed unreported.
+  for (const Notification& n : pending_) {
+    if (n.kind == Notification::kClose) delete n.connection;
+  }
+  pending_.clear();
+  for (Connection* c = live_; c != nullptr; c = c->next_) {
+    c->closeWith(false, UV_ECANCELED);  // no-op for those already closing
+  }
+  closingHandle();
+  uv_close(reinterpret_cast<uv_handle_t*>(&prepare_), contextHandleCloseCb);
+  closingHandle();
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), contextHandleCloseCb);
+}
+
+void LoopContext::link(Connection* c) {
+  c->prev_ = nullptr;
+  c->next_ = live_;
+  if (live_ != nullptr) live_->prev_ = c;
+  live_ = c;
+  ++stats_.connections_open;
+  ++stats_.connections_adopted;
+  if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&timer_))) {
+    uv_timer_start(&timer_, timerCb, tick_ms_, tick_ms_);
+  }
+}
+
+void LoopContext::unlink(Connection* c) {
+  if (c->prev_ != nullptr) c->prev_->next_ = c->next_;
+  if (c->next_ != nullptr) c->next_->prev_ = c->prev_;
+  if (live_ == c) live_ = c->next_;
+  c->prev_ = c->next_ = nullptr;
+  --stats_.connections_open;
+  if (live_ == nullptr && !destroying_) uv_timer_stop(&timer_);
+}
+
+void LoopContext::markDirty(Connection* c) {
+  if (c->dirty_ || destroying_) return;
+  c->dirty_ = true;
+  c->next_dirty_ = dirty_;
+  dirty_ = c;
+  wake();
+}
+
+void LoopContext::notify(Connection* c, Notification::Kind kind, int status) {
+  pending_.push_back(Notification{c, c->user_data_, kind, status});
+  wake();
+}
+
+// The prepare handle is active (and so ref'd) only while there is a dirty
+// connection or a pending notification: it keeps the loop turning to deliver
+// a kClose even when no tcp handle is left.
+void LoopContext::wake() {
+  if (prepare_active_ || destroying_) return;
+  prepare_active_ = true;
+  uv_prepare_start(&prepare_, prepareCb);
+}
+
+void LoopContext::noteTimings(uint64_t heartbeat_ms, uint64_t idle_ms,
+                              uint64_t max_ms) {
+  uint64_t tick = tick_ms_;
+  for (uint64_t ms : {heartbeat_ms, idle_ms, max_ms}) {
+    if (ms != 0) tick = std::min(tick, std::max<uint64_t>(1, ms / 2));
+  }
+  if (tick == tick_ms_) return;
+  tick_ms_ = tick;
+  if (uv_is_active(reinterpret_cast<uv_handle_t*>(&timer_))) {
+    uv_timer_start(&timer_, timerCb, tick_ms_, tick_ms_);
+  }
+}
+
+void LoopContext::flushDirty() {
+  Connection* list = std::exchange(dirty_, nullptr);
+  while (list != nullptr) {
+    Connection* c = list;
+    list = c->next_dirty_;
+    c->next_dirty_ = nullptr;
+    c->dirty_ = false;
+    c->flushNow();
+  }
+}
+
+void LoopContext::deliver() {
+  if (pending_.empty()) return;
+  delivering_.swap(pending_);
+  ++stats_.notification_batches;
+  if (observer_ != nullptr) {
+    observer_->onNotifications(delivering_.data(), delivering_.size());
+  }
+  for (const Notification& n : delivering_) {
+    if (n.kind == Notification::kClose) delete n.connection;
+  }
+  delivering_.clear();
+}
+
+void LoopContext::prepareCb(uv_prepare_t* handle) {
+  LoopContext* self = static_cast<LoopContext*>(handle->data);
+  for (int round = 0; round < kMaxRounds; ++round) {
+    self->flushDirty();
+    self->deliver();
+    if (self->destroying_) return;
+    if (self->dirty_ == nullptr && self->pending_.empty()) {
+      self->prepare_active_ = false;
+      uv_prepare_stop(&self->prepare_);
+      return;
+    }
+  }
+  // Still busy after kMaxRounds: stay active and continue next turn.
+}
+
+// O(live connections) per tick; the tick is half the smallest timing any
+// connection asked for, capped at kMaxTickMs.
+void LoopContext::timerCb(uv_timer_t* handle) {
+  LoopContext* self = static_cast<LoopContext*>(handle->data);
+  uint64_t now = uv_now(self->loop_);
+  for (Connection* c = self->live_; c != nullptr; c = c->next_) c->tick(now);
+}
+
+void LoopContext::contextHandleCloseCb(uv_handle_t* handle) {
+  static_cast<LoopContext*>(handle->data)->handleClosed();
+}
+
+void LoopContext::handleClosed() {
+  if (--pending_closes_ != 0 || !destroying_) return;
+  void (*done)(void*) = done_;
+  void* arg = done_arg_;
+  delete this;
+  if (done != nullptr) done(arg);
+}
+
+}  // namespace sse

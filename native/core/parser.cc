@@ -1,0 +1,215 @@
+#include "core/parser.h"
+
+#include <cstring>
+#include <limits>
+
+namespace sse {
+namespace {
+
+constexpr std::string_view kBom = "\xEF\xBB\xBF";
+
+inline std::string_view stripOneSpace(std::string_view value) {
+  if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  return value;
+}
+
+// Digits only and at least one; saturates at UINT64_MAX.
+inline bool parseRetry(std::string_view value, uint64_t* out) {
+  if (value.empty()) return false;
+  constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
+  uint64_t ms = 0;
+  for (char c : value) {
+    if (c < '0' || c > '9') return false;
+    const uint64_t digit = static_cast<uint64_t>(c - '0');
+    ms = ms > (kMax - digit) / 10 ? kMax : ms * 10 + digit;
+  }
+  *out = ms;
+  return true;
+}
+
+}  // namespace
+
+Parser::Parser(ParserHandler* handler, size_t max_buffer_size)
+    : handler_(handler), max_buffer_size_(max_buffer_size) {}
+
+bool Parser::feed(const uint8_t* bytes, size_t length) {
+  if (terminated_) return false;
+  const Utf8Decoder::Output out = decoder_.decode(
+      reinterpret_cast<const char*>(bytes), length, &decoded_);
+  if (!out.head.empty()) processSegment(out.head.data(), out.head.size());
+  if (!out.body.empty()) processSegment(out.body.data(), out.body.size());
+  // Checked once per feed, like eventsource-parser: only what stays buffered
+  // between feeds counts.
+  if (max_buffer_size_ != 0 &&
+      line_.size() + data_.size() > max_buffer_size_) {
+    terminate();
+    return false;
+  }
+  return true;
+}
+
+void Parser::reset(bool consume) {
+  if (consume && !terminated_) {
+    // End of stream: a truncated sequence decodes to U+FFFD.
+    const std::string_view tail = decoder_.finish();
+    line_.append(tail.data(), tail.size());
+    if (!line_.empty()) processLine(line_, false);
+  }
+  decoder_.reset();
+  line_.clear();
+  clearBlock();
+  bom_checked_ = false;
+  last_was_cr_ = false;
+  terminated_ = false;
+}
+
+void Parser::processSegment(const char* p, size_t n) {
+  if (!bom_checked_) {
+    // Segments hold whole characters, so a BOM split across feeds arrives
+    // here whole, as the first three bytes.
+    bom_checked_ = true;
+    if (n >= kBom.size() && std::memcmp(p, kBom.data(), kBom.size()) == 0) {
+      p += kBom.size();
+      n -= kBom.size();
+      if (n == 0) return;
+    }
+  }
+  const char* pos = p;
+  const char* const end = p + n;
+  if (last_was_cr_) {
+    last_was_cr_ = false;
+    if (*pos == '\n') ++pos;
+  }
+  // Next CR and next LF at or after `pos` (or `end`); each is searched again
+  // only once passed, so the scan stays linear.
+  auto find = [&](char c) {
+    const void* hit = std::memchr(pos, c, static_cast<size_t>(end - pos));
+    return hit != nullptr ? static_cast<const char*>(hit) : end;
+  };
+  const char* cr = find('\r');
+  const char* lf = find('\n');
+  while (pos < end) {
+    if (cr < pos) cr = find('\r');
+    if (lf < pos) lf = find('\n');
+    const char* eol = cr < lf ? cr : lf;
+    if (eol == end) {
+      line_.append(pos, end - pos);
+      break;
+    }
+    if (line_.empty()) {
+      processLine(std::string_view(pos, eol - pos), true);
+    } else {
+      line_.append(pos, eol - pos);
+      processLine(line_, false);
+      line_.clear();
+    }
+    pos = eol + 1;
+    if (*eol == '\r') {
+      if (pos == end) {
+        last_was_cr_ = true;
+      } else if (*pos == '\n') {
+        ++pos;
+      }
+    }
+  }
+  if (data_is_view_) {
+    data_.assign(data_view_.data(), data_view_.size());
+    data_is_view_ = false;
+  }
+}
+
+void Parser::processLine(std::string_view line, bool in_segment) {
+  if (line.empty()) {
+    dispatch();
+    return;
+  }
+  if (line.front() == ':') {
+    handler_->onComment(stripOneSpace(line.substr(1)));
+    return;
+  }
+  const size_t colon = line.find(':');
+  if (colon == std::string_view::npos) {
+    processField(line, std::string_view(), line, in_segment);
+  } else {
+    processField(line.substr(0, colon), stripOneSpace(line.substr(colon + 1)),
+                 line, in_segment);
+  }
+}
+
+void Parser::processField(std::string_view field, std::string_view value,
+                          std::string_view line, bool in_segment) {
+  if (field == "data") {
+    if (!has_data_) {
+      has_data_ = true;
+      if (in_segment) {
+        data_view_ = value;
+        data_is_view_ = true;
+      } else {
+        data_.assign(value.data(), value.size());
+      }
+    } else {
+      if (data_is_view_) {
+        data_.assign(data_view_.data(), data_view_.size());
+        data_is_view_ = false;
+      }
+      data_.push_back('\n');
+      data_.append(value.data(), value.size());
+    }
+  } else if (field == "event") {
+    // An empty value resets the type to the default ("message").
+    has_event_ = !value.empty();
+    event_.assign(value.data(), value.size());
+  } else if (field == "id") {
+    if (std::memchr(value.data(), '\0', value.size()) == nullptr) {
+      id_.assign(value.data(), value.size());
+      has_id_ = true;
+    }
+  } else if (field == "retry") {
+    uint64_t ms = 0;
+    if (parseRetry(value, &ms)) {
+      handler_->onRetry(ms);
+    } else {
+      handler_->onError(ParseErrorKind::kInvalidRetry, field, value, line);
+    }
+  } else {
+    handler_->onError(ParseErrorKind::kUnknownField, field, value, line);
+  }
+}
+
+void Parser::dispatch() {
+  if (has_id_) handler_->onId(id_);
+  if (has_data_) {
+    Event event;
+    event.data = data_is_view_ ? data_view_ : std::string_view(data_);
+    if (has_event_) event.event = event_;
+    if (has_id_) event.id = id_;
+    event.has_event = has_event_;
+    event.has_id = has_id_;
+    handler_->onEvent(event);
+  }
+  clearBlock();
+}
+
+void Parser::clearBlock() {
+  data_.clear();
+  data_view_ = std::string_view();
+  data_is_view_ = false;
+  event_.clear();
+  id_.clear();
+  has_data_ = false;
+  has_event_ = false;
+  has_id_ = false;
+}
+
+void Parser::terminate() {
+  terminated_ = true;
+  decoder_.reset();
+  last_was_cr_ = false;
+  clearBlock();
+  // Give back what the oversized line or data made us hold.
+  std::string().swap(line_);
+  std::string().swap(data_);
+  handler_->onError(ParseErrorKind::kMaxBufferSizeExceeded, {}, {}, {});
+}
+
+}  // namespace sse
