@@ -70,9 +70,26 @@ export function messageArgs(
  */
 export function encodeEvent(msg: SSEMessage): Buffer {
   const [event, data, id, retry, comment] = messageArgs(msg);
-  const out = native.encodeEvent(event, data, id, retry, comment);
-  if (typeof out === 'number') throw frameError(out);
+  let n = native.encodeEventInto(pool, used, event, data, id, retry, comment);
+  if (n === 0) {
+    newPool(native.lastNeeded());
+    n = native.encodeEventInto(pool, used, event, data, id, retry, comment);
+  }
+  if (n < 0) throw frameError(-n);
+  const out = pool.subarray(used, used + n);
+  used = (used + n + 7) & ~7;
   return out;
+}
+
+// Frames are encoded into a slab and handed out as views, as Buffer.from()
+// does with Node's pool: one backing store per 64 KiB, not per frame.
+const POOL_SIZE = 64 * 1024;
+let pool = Buffer.allocUnsafeSlow(POOL_SIZE);
+let used = 0;
+
+function newPool(atLeast: number): void {
+  pool = Buffer.allocUnsafeSlow(Math.max(POOL_SIZE, atLeast));
+  used = 0;
 }
 
 /** The TypeError for a core FrameStatus (see native/core/frame.h). */

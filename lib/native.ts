@@ -3,13 +3,17 @@
 
 /** Shape of the compiled addon (native/addon). Private to the package. */
 export interface NativeBinding {
-  encodeEvent(
+  /** Bytes written (> 0), 0 if it does not fit (see lastNeeded), or -FrameStatus. */
+  encodeEventInto(
+    pool: Uint8Array,
+    offset: number,
     event: string | undefined,
     data: string | undefined,
     id: string | undefined,
     retry: number | undefined,
     comment: string | undefined,
-  ): Buffer | number;
+  ): number;
+  lastNeeded(): number;
   encodeNDJSON(json: string): Buffer;
   NativeParser: new (maxBufferSize: number) => NativeParserHandle;
 }

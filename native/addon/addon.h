@@ -17,6 +17,8 @@ class Addon : public Napi::Addon<Addon> {
   // Scratch space for converting JS strings, reused across calls.
   std::string scratch_[4];
   Napi::FunctionReference parser_ctor_;
+  // Size of the last frame that did not fit the caller's pool.
+  size_t needed_ = 0;
 };
 
 // Throws a TypeError whose message names what was wrong; the one throw site

@@ -24,37 +24,60 @@ bool optionalString(napi_env env, napi_value v, std::string* scratch, std::strin
   return true;
 }
 
-// JS_encodeEvent(event?, data?, id?, retry?, comment?) -> Buffer, or the
-// FrameStatus (a number) when `event` or `id` holds CR, LF or NUL.
-Napi::Value JS_encodeEvent(const Napi::CallbackInfo& info) {
+// Reads the message arguments info[first..first+4] = (event?, data?, id?,
+// retry?, comment?) into `m`. Returns false with a pending exception on a
+// wrong type (lib/ checks types first, so that is a bug in the caller).
+bool readMessage(const Napi::CallbackInfo& info, size_t first, Message* m) {
   Napi::Env env = info.Env();
   auto* addon = env.GetInstanceData<Addon>();
-  Message m;
-  if (!optionalString(env, info[0], &addon->scratch_[0], &m.event, &m.has_event, "event") ||
-      !optionalString(env, info[1], &addon->scratch_[1], &m.data, &m.has_data, "data") ||
-      !optionalString(env, info[2], &addon->scratch_[2], &m.id, &m.has_id, "id") ||
-      !optionalString(env, info[4], &addon->scratch_[3], &m.comment, &m.has_comment, "comment")) {
-    return env.Null();
+  if (!optionalString(env, info[first], &addon->scratch_[0], &m->event, &m->has_event, "event") ||
+      !optionalString(env, info[first + 1], &addon->scratch_[1], &m->data, &m->has_data, "data") ||
+      !optionalString(env, info[first + 2], &addon->scratch_[2], &m->id, &m->has_id, "id") ||
+      !optionalString(env, info[first + 4], &addon->scratch_[3], &m->comment, &m->has_comment,
+                      "comment")) {
+    return false;
   }
-  if (!info[3].IsUndefined() && !info[3].IsNull()) {
-    double r = info[3].IsNumber() ? info[3].As<Napi::Number>().DoubleValue() : -1;
+  Napi::Value retry = info[first + 3];
+  if (!retry.IsUndefined() && !retry.IsNull()) {
+    double r = retry.IsNumber() ? retry.As<Napi::Number>().DoubleValue() : -1;
     if (!(r >= 0) || r != std::floor(r) || r > 9007199254740991.0) {
       throwTypeError(env, "encodeEvent: `retry` must be a non-negative integer");
-      return env.Null();
+      return false;
     }
-    m.retry = static_cast<uint64_t>(r);
-    m.has_retry = true;
+    m->retry = static_cast<uint64_t>(r);
+    m->has_retry = true;
   }
-  // Bad content is reported as the core's status code, so lib/ throws the
-  // TypeError in the caller's realm (a Jest sandbox has its own TypeError).
+  return true;
+}
+
+// JS_encodeEventInto(pool: Uint8Array, offset, event?, data?, id?, retry?,
+// comment?) -> number. Encodes into pool[offset..] and returns the bytes
+// written (> 0). Returns 0 when the frame does not fit (JS_lastNeeded() then
+// tells the size it needs), and -status (a FrameStatus) when `event` or `id` holds CR,
+// LF or NUL, so lib/ throws the TypeError in the caller's realm (a Jest
+// sandbox has its own TypeError). Writing into a pooled slab the way
+// Buffer.from() does avoids allocating a backing store per frame.
+Napi::Value JS_encodeEventInto(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Message m;
+  if (!readMessage(info, 2, &m)) return env.Null();
   FrameStatus st = validateMessage(m);
-  if (st != FrameStatus::kOk) return Napi::Number::New(env, static_cast<int>(st));
+  if (st != FrameStatus::kOk) return Napi::Number::New(env, -static_cast<int>(st));
+  auto pool = info[0].As<Napi::Uint8Array>();
+  size_t offset = static_cast<size_t>(info[1].As<Napi::Number>().Int64Value());
   size_t n = encodedSize(m);
-  napi_value buf;
-  void* data;
-  if (napi_create_buffer(env, n, &data, &buf) != napi_ok) return env.Null();
-  encodeTo(m, static_cast<char*>(data));
-  return Napi::Value(env, buf);
+  if (offset > pool.ByteLength() || pool.ByteLength() - offset < n) {
+    env.GetInstanceData<Addon>()->needed_ = n;
+    return Napi::Number::New(env, 0);
+  }
+  encodeTo(m, reinterpret_cast<char*>(pool.Data()) + offset);
+  return Napi::Number::New(env, static_cast<double>(n));
+}
+
+// JS_lastNeeded() -> the size the last frame that did not fit needs.
+Napi::Value JS_lastNeeded(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(),
+                           static_cast<double>(info.Env().GetInstanceData<Addon>()->needed_));
 }
 
 // JS_encodeNDJSON(json: string) -> Buffer
@@ -78,7 +101,8 @@ Napi::Value JS_encodeNDJSON(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void initEncoder(Napi::Env env, Napi::Object exports, Addon* addon) {
-  exports.Set("encodeEvent", Napi::Function::New(env, JS_encodeEvent, "encodeEvent"));
+  exports.Set("encodeEventInto", Napi::Function::New(env, JS_encodeEventInto, "encodeEventInto"));
+  exports.Set("lastNeeded", Napi::Function::New(env, JS_lastNeeded, "lastNeeded"));
   exports.Set("encodeNDJSON", Napi::Function::New(env, JS_encodeNDJSON, "encodeNDJSON"));
 }
 
