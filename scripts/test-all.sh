@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 results=$(mktemp)
 export SSE_RESULTS=$results
 
+bash scripts/ensure-deps.sh || echo "warning: could not install Debian packages; native suites may fail"
 bash scripts/test-native.sh
 
 echo "== jest"

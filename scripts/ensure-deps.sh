@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suites need when they are missing
+# (libuv1-dev for the CMake build of the core, GoogleTest, Google Benchmark,
+# clang + its runtime for the fuzzer). Needs root or sudo; does nothing when
+# everything is present.
+set -euo pipefail
+pkgs=(build-essential cmake pkg-config python3 libuv1-dev libgtest-dev libbenchmark-dev
+      clang libclang-rt-14-dev)
+missing=()
+for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+[ "${#missing[@]}" -eq 0 ] && exit 0
+echo "installing: ${missing[*]}"
+if [ "$(id -u)" -eq 0 ]; then run=(); elif command -v sudo >/dev/null; then run=(sudo); else
+  echo "need root to install: ${missing[*]}" >&2
+  exit 1
+fi
+"${run[@]}" apt-get update -qq
+"${run[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
