@@ -7,6 +7,8 @@
         '<@(sse_core_sources)',
         'native/addon/addon.cc',
         'native/addon/encoder_binding.cc',
+        'native/addon/engine.cc',
+        'native/addon/engine_binding.cc',
         'native/addon/parser_binding.cc',
       ],
       'include_dirs': [

@@ -42,9 +42,15 @@ function optionalString(msg: SSEMessage, field: 'event' | 'comment'): string | u
  * Validates a message and returns the arguments the core encoder takes.
  * Throws a TypeError naming the bad field; nothing is encoded then.
  */
-export function messageArgs(
-  msg: SSEMessage,
-): [string | undefined, string | undefined, string | undefined, number | undefined, string | undefined] {
+export type MessageArgs = [
+  event: string | undefined,
+  data: string | undefined,
+  id: string | undefined,
+  retry: number | undefined,
+  comment: string | undefined,
+];
+
+export function messageArgs(msg: SSEMessage): MessageArgs {
   if (msg === null || typeof msg !== 'object') {
     throw new TypeError(`expected a message object like { data, event?, id?, retry? }, got ${msg === null ? 'null' : typeof msg}`);
   }
@@ -69,7 +75,11 @@ export function messageArgs(
  * `retry`, or `data` that JSON cannot serialize.
  */
 export function encodeEvent(msg: SSEMessage): Buffer {
-  const [event, data, id, retry, comment] = messageArgs(msg);
+  return encodeArgs(messageArgs(msg));
+}
+
+/** Encodes validated fields (see messageArgs); TypeError for CR/LF/NUL in `event` or `id`. */
+export function encodeArgs([event, data, id, retry, comment]: MessageArgs): Buffer {
   let n = native.encodeEventInto(pool, used, event, data, id, retry, comment);
   if (n === 0) {
     newPool(native.lastNeeded());

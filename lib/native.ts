@@ -16,6 +16,51 @@ export interface NativeBinding {
   lastNeeded(): number;
   encodeNDJSON(json: string): Buffer;
   NativeParser: new (maxBufferSize: number) => NativeParserHandle;
+
+  // The connection engine (native/addon/engine_binding.cc).
+  /** The response head bytes, or [HeadStatus, index of the bad header]. */
+  buildHead(status: number, reason: string, names: string[], values: string[]): Buffer | [number, number];
+  /** A connection id (>= 0) or a negative libuv error code. */
+  adopt(
+    fd: number,
+    head: Uint8Array,
+    highWaterMark: number,
+    maxBuffered: number,
+    policy: number,
+    heartbeatMs: number,
+    idleTimeoutMs: number,
+    maxDurationMs: number,
+  ): number;
+  /** SendResult (0..3) or -FrameStatus. */
+  send(
+    id: number,
+    event: string | undefined,
+    data: string | undefined,
+    eventId: string | undefined,
+    retry: number | undefined,
+    comment: string | undefined,
+  ): number;
+  sendBytes(id: number, bytes: Uint8Array): number;
+  flush(id: number): void;
+  close(id: number, graceful: boolean): void;
+  bufferedAmount(id: number): number;
+  closeAll(graceful: boolean): void;
+  /** fn gets [id, kind (0 drain, 1 close), status] * n once per loop turn. */
+  setNotify(fn: (records: Int32Array, n: number) => void): void;
+  stats(): EngineStats;
+  errName(code: number): string;
+}
+
+export interface EngineStats {
+  connectionsOpen: number;
+  connectionsAdopted: number;
+  bytesWritten: number;
+  heartbeatsSent: number;
+  drops: number;
+  slowConsumerCloses: number;
+  tryWrites: number;
+  queuedWrites: number;
+  notificationBatches: number;
 }
 
 /** A core parser: feed() returns the text of the records it wrote to `records`. */

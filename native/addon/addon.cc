@@ -2,9 +2,10 @@
 
 namespace sse::addon {
 
-Addon::Addon(Napi::Env env, Napi::Object exports) {
+Addon::Addon(Napi::Env env, Napi::Object exports) : engine_(env) {
   initEncoder(env, exports, this);
   initParser(env, exports, this);
+  initEngine(env, exports);
 }
 
 void throwTypeError(Napi::Env env, const std::string& message) {

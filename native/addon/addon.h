@@ -6,6 +6,9 @@
 
 #include <string>
 
+#include "addon/engine.h"
+#include "core/frame.h"
+
 namespace sse::addon {
 
 // Created once per Node environment by NODE_API_ADDON; Node frees it (and
@@ -17,6 +20,7 @@ class Addon : public Napi::Addon<Addon> {
   // Scratch space for converting JS strings, reused across calls.
   std::string scratch_[4];
   Napi::FunctionReference parser_ctor_;
+  Engine engine_;
   // Size of the last frame that did not fit the caller's pool.
   size_t needed_ = 0;
 };
@@ -33,6 +37,11 @@ bool readUtf8(napi_env env, napi_value v, std::string* out);
 // Module parts register themselves on `exports`.
 void initEncoder(Napi::Env env, Napi::Object exports, Addon* addon);
 void initParser(Napi::Env env, Napi::Object exports, Addon* addon);
+
+// Reads info[first..first+4] = (event?, data?, id?, retry?, comment?) into
+// *m, borrowing the Addon's scratch strings. False with a pending exception
+// on a wrong type (lib/ checks types first).
+bool readMessage(const Napi::CallbackInfo& info, size_t first, Message* m);
 
 }  // namespace sse::addon
 

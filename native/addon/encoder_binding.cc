@@ -24,9 +24,8 @@ bool optionalString(napi_env env, napi_value v, std::string* scratch, std::strin
   return true;
 }
 
-// Reads the message arguments info[first..first+4] = (event?, data?, id?,
-// retry?, comment?) into `m`. Returns false with a pending exception on a
-// wrong type (lib/ checks types first, so that is a bug in the caller).
+}  // namespace
+
 bool readMessage(const Napi::CallbackInfo& info, size_t first, Message* m) {
   Napi::Env env = info.Env();
   auto* addon = env.GetInstanceData<Addon>();
@@ -49,6 +48,8 @@ bool readMessage(const Napi::CallbackInfo& info, size_t first, Message* m) {
   }
   return true;
 }
+
+namespace {
 
 // JS_encodeEventInto(pool: Uint8Array, offset, event?, data?, id?, retry?,
 // comment?) -> number. Encodes into pool[offset..] and returns the bytes

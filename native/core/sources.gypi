@@ -4,6 +4,9 @@
   'variables': {
     'sse_core_sources': [
       'native/core/frame.cc',
+      'native/core/http_head.cc',
+      'native/core/io/connection.cc',
+      'native/core/io/loop_context.cc',
       'native/core/parser.cc',
       'native/core/utf8.cc',
     ],

@@ -1,0 +1,93 @@
+// May the core adopt this request's socket, and what head does it write?
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import { native } from './native';
+import type { ResolvedOptions } from './options';
+
+export type Req = IncomingMessage | Http2ServerRequest;
+export type Res = ServerResponse | Http2ServerResponse;
+
+/** The SSE headers every stream sends (seed 004's list). */
+export const SSE_HEADERS: Record<string, string> = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache, no-transform',
+  Connection: 'keep-alive',
+  'X-Accel-Buffering': 'no',
+};
+
+// Headers that describe a body framing the adopted stream does not use, or
+// that HTTP/2 forbids.
+const FRAMING = new Set(['content-length', 'transfer-encoding']);
+const HTTP2_FORBIDDEN = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection']);
+
+/** The socket's fd when the core may adopt it, else why not. */
+export function adoptableFd(req: Req, res: Res): number | string {
+  if (process.platform === 'win32') return 'windows';
+  if (req.httpVersionMajor !== 1 || 'stream' in req) return 'not HTTP/1.x';
+  const r = req as IncomingMessage;
+  const socket = r.socket as (typeof r.socket & { encrypted?: boolean; _handle?: { fd?: number } }) | null;
+  if (!socket) return 'no socket';
+  if (socket.encrypted) return 'TLS';
+  if ((res as ServerResponse).socket !== socket) return 'response is not on the request socket';
+  if (res.headersSent) return 'headers already sent';
+  if (socket.writableLength !== 0) return 'data pending in the socket write buffer';
+  if (req.method === 'HEAD') return 'HEAD request';
+  if (r.headers.upgrade !== undefined) return 'Upgrade request';
+  const fd = socket._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) return 'no file descriptor';
+  return fd;
+}
+
+/** True while the request still has body bytes Node has not read. */
+export function bodyPending(req: Req): boolean {
+  if ((req as IncomingMessage).complete) return false;
+  const h = req.headers;
+  const len = h['content-length'];
+  if (h['transfer-encoding'] !== undefined) return true;
+  return len !== undefined && Number(len) > 0;
+}
+
+/**
+ * The headers to send, in order: what the app already set on `res` (CORS
+ * middleware, res.setHeader), then the SSE set, then options.headers; a
+ * later one replaces an earlier one of the same name. Framing headers go.
+ */
+export function responseHeaders(res: Res, opts: ResolvedOptions, http2: boolean): [string[], string[]] {
+  const merged = new Map<string, [string, string[]]>();
+  const put = (name: string, value: string | number | readonly string[] | undefined) => {
+    if (value === undefined) return;
+    const values = Array.isArray(value) ? value.map(String) : [String(value)];
+    merged.set(name.toLowerCase(), [name, values]);
+  };
+  const withRaw = res as Res & { getRawHeaderNames?: () => string[] };
+  const raw = withRaw.getRawHeaderNames?.() ?? res.getHeaderNames();
+  for (const name of raw) put(name, res.getHeader(name) as string | number | string[] | undefined);
+  for (const [k, v] of Object.entries(SSE_HEADERS)) put(k, v);
+  for (const [k, v] of Object.entries(opts.headers)) put(k, v);
+  const names: string[] = [];
+  const values: string[] = [];
+  for (const [lower, [name, vals]] of merged) {
+    if (FRAMING.has(lower) || (http2 && HTTP2_FORBIDDEN.has(lower))) continue;
+    for (const v of vals) {
+      names.push(name);
+      values.push(v);
+    }
+  }
+  return [names, values];
+}
+
+const HEAD_ERRORS = ['', 'status code', 'reason phrase', 'header name', 'header value'];
+
+/** The response head bytes, built by the core; TypeError for a bad header. */
+export function buildHead(res: Res, opts: ResolvedOptions): Buffer {
+  const [names, values] = responseHeaders(res, opts, false);
+  const head = native.buildHead(opts.status, STATUS_CODES[opts.status] ?? '', names, values);
+  if (Array.isArray(head)) {
+    const [status, index] = head;
+    const what = HEAD_ERRORS[status] ?? 'head';
+    throw new TypeError(
+      status >= 3 ? `invalid ${what} ${JSON.stringify(names[index])}: must be a token / hold no CR, LF or NUL` : `invalid ${what}`,
+    );
+  }
+  return head;
+}

@@ -1,0 +1,145 @@
+// The fallback sink: writes frames through res.write where the core may not
+// adopt the socket (TLS, HTTP/2, no fd). Same limits, same events. One
+// interval timer serves every fallback stream's heartbeat and timeouts.
+import type { ServerResponse } from 'node:http';
+import type { Http2ServerResponse } from 'node:http2';
+import { encodeArgs, encodeEvent, type MessageArgs } from '../encoder';
+import { SendResult, type Sink, type SinkEvents, type SinkLimits } from './sink';
+
+type Res = ServerResponse | Http2ServerResponse;
+
+const KEEPALIVE = encodeEvent({ comment: 'keepalive' });
+
+const ticking = new Set<ResponseSink>();
+let timer: NodeJS.Timeout | undefined;
+let tickMs = 1000;
+
+function schedule(): void {
+  let want = 1000;
+  for (const s of ticking) want = Math.min(want, s.tickWanted());
+  want = Math.max(10, want);
+  if (timer !== undefined && want === tickMs) return;
+  if (timer !== undefined) clearInterval(timer);
+  tickMs = want;
+  timer = setInterval(() => {
+    const now = Date.now();
+    for (const s of ticking) s.tick(now);
+  }, tickMs);
+  timer.unref();
+}
+
+function unschedule(sink: ResponseSink): void {
+  ticking.delete(sink);
+  if (ticking.size === 0 && timer !== undefined) {
+    clearInterval(timer);
+    timer = undefined;
+  }
+}
+
+export class ResponseSink implements Sink {
+  readonly kind = 'response' as const;
+  private closed = false;
+  private wantDrain = false;
+  private readonly opened = Date.now();
+  private lastWrite = Date.now();
+  private lastEvent = Date.now();
+
+  constructor(
+    private readonly res: Res,
+    private readonly limits: SinkLimits,
+    readonly events: SinkEvents,
+  ) {
+    res.on('drain', () => {
+      if (this.wantDrain && !this.closed && this.res.writableLength <= this.limits.highWaterMark) {
+        this.wantDrain = false;
+        this.events.onDrain();
+      }
+    });
+    res.on('close', () => this.finish(res.writableFinished ? undefined : new Error('client disconnected')));
+    res.on('error', () => this.finish(new Error('response error')));
+    if (limits.heartbeatMs > 0 || limits.idleTimeoutMs > 0 || limits.maxDurationMs > 0) {
+      ticking.add(this);
+      schedule();
+    }
+  }
+
+  send(args: MessageArgs): SendResult {
+    if (this.closed) return SendResult.Closed;
+    const r = this.write(encodeArgs(args));
+    if (r !== SendResult.Closed && r !== SendResult.Dropped) this.lastEvent = Date.now();
+    return r;
+  }
+
+  sendBytes(bytes: Uint8Array): SendResult {
+    return this.closed ? SendResult.Closed : this.write(bytes);
+  }
+
+  private write(bytes: Uint8Array): SendResult {
+    const buffered = this.res.writableLength;
+    if (buffered + bytes.length > this.limits.maxBuffered) {
+      if (this.limits.onSlowConsumer === 'drop') {
+        this.wantDrain = true;
+        return SendResult.Dropped;
+      }
+      this.abort(new Error('slow consumer: maxBuffered exceeded'));
+      return SendResult.Closed;
+    }
+    (this.res as ServerResponse).write(bytes);
+    this.lastWrite = Date.now();
+    if (this.res.writableLength > this.limits.highWaterMark) {
+      this.wantDrain = true;
+      return SendResult.Backpressure;
+    }
+    return SendResult.Success;
+  }
+
+  flush(): void {
+    // Node writes at the end of the tick; nothing is held back here.
+  }
+
+  close(graceful: boolean): void {
+    if (this.closed) return;
+    if (graceful) {
+      this.closed = true;
+      unschedule(this);
+      (this.res as ServerResponse).end(() => this.finish(undefined));
+    } else {
+      this.abort(undefined);
+    }
+  }
+
+  private abort(reason: Error | undefined): void {
+    this.closed = true;
+    unschedule(this);
+    this.res.destroy();
+    this.finish(reason);
+  }
+
+  bufferedAmount(): number {
+    return this.closed ? 0 : this.res.writableLength;
+  }
+
+  private finished = false;
+  private finish(reason: Error | undefined): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.closed = true;
+    unschedule(this);
+    this.events.onClose(reason);
+  }
+
+  /** @internal The period this sink's timings need from the shared timer. */
+  tickWanted(): number {
+    const ms = [this.limits.heartbeatMs, this.limits.idleTimeoutMs, this.limits.maxDurationMs].filter((x) => x > 0);
+    return ms.length === 0 ? 1000 : Math.min(1000, Math.floor(Math.min(...ms) / 2));
+  }
+
+  /** @internal Heartbeats and timeouts, from the shared timer. */
+  tick(now: number): void {
+    if (this.closed) return;
+    const { heartbeatMs, idleTimeoutMs, maxDurationMs } = this.limits;
+    if (maxDurationMs > 0 && now - this.opened >= maxDurationMs) return this.close(true);
+    if (idleTimeoutMs > 0 && now - this.lastEvent >= idleTimeoutMs) return this.close(true);
+    if (heartbeatMs > 0 && now - this.lastWrite >= heartbeatMs) this.write(KEEPALIVE);
+  }
+}

@@ -1,0 +1,246 @@
+// SSEStream: one Server-Sent Events response, whatever it writes to.
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { encodeArgs, messageArgs, type MessageArgs, type SSEMessage } from './encoder';
+import { adoptableFd, bodyPending, buildHead, responseHeaders, type Req, type Res } from './adopt';
+import { resolveOptions, type ResolvedOptions, type SSEStreamOptions } from './options';
+import { NativeSink, closeAllAdopted } from './sinks/native-sink';
+import { ResponseSink } from './sinks/response-sink';
+import { SendResult, type Sink, type SinkEvents } from './sinks/sink';
+
+const open = new Set<SSEStream>();
+
+/** Marks a response whose socket the core adopted: Node no longer owns it. */
+export const kAdopted = Symbol.for('sse-native.adopted');
+
+/**
+ * A live SSE response. Events: 'close' (once, when the client left or the
+ * stream closed; `signal` is aborted first) and 'drain' (send() may be
+ * called again after it returned false).
+ */
+export class SSEStream extends EventEmitter {
+  /** The Last-Event-ID the client sent (header, or the `lastEventId` query parameter). */
+  readonly lastEventId: string | undefined;
+  /** Aborted when the client goes away or the stream closes: stop generating then. */
+  readonly signal: AbortSignal;
+  /** Why the stream closed: undefined after close(), an Error when the client left or a limit closed it. */
+  closeReason: Error | undefined;
+
+  private readonly controller = new AbortController();
+  private sink: Sink | undefined;
+  private pending: Buffer[] | undefined;
+  private pendingBytes = 0;
+  private closeRequested = false;
+  private isClosed = false;
+
+  /** @internal Use createSSEStream(). */
+  constructor(lastEventId: string | undefined, private readonly opts: ResolvedOptions) {
+    super();
+    this.lastEventId = lastEventId;
+    this.signal = this.controller.signal;
+    open.add(this);
+  }
+
+  /** 'adopted' when the C++ core owns the socket, 'response' for res.write, 'pending' while a request body is read. */
+  get sinkKind(): 'adopted' | 'response' | 'web' | 'pending' {
+    return this.sink?.kind ?? 'pending';
+  }
+
+  /** True once the stream is closed or the client has gone. */
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** Bytes queued for this client and not yet taken by the kernel. */
+  get bufferedAmount(): number {
+    return this.sink ? this.sink.bufferedAmount() : this.pendingBytes;
+  }
+
+  /**
+   * Queues one event. Returns true if it was queued below the high-water
+   * mark; false above it (wait for 'drain'), when it was dropped by the
+   * 'drop' policy, or when the stream is closed (then nothing throws).
+   * Throws a TypeError naming a bad field; nothing is sent then.
+   */
+  send(msg: SSEMessage): boolean {
+    if (this.isClosed || this.closeRequested) return false;
+    return this.write(messageArgs(msg));
+  }
+
+  /** Sends a comment line (`: text`), which clients ignore. */
+  comment(text: string): boolean {
+    if (typeof text !== 'string') throw new TypeError(`comment: text must be a string, got ${typeof text}`);
+    if (this.isClosed || this.closeRequested) return false;
+    return this.write([undefined, undefined, undefined, undefined, text]);
+  }
+
+  /** Writes what is queued now rather than when the loop turns. */
+  flush(): void {
+    this.sink?.flush();
+  }
+
+  /** Flushes what is queued, then ends the response. Harmless when already closed. */
+  close(): void {
+    if (this.isClosed || this.closeRequested) return;
+    this.closeRequested = true;
+    if (this.sink) this.sink.close(true);
+  }
+
+  /** @internal */
+  write(args: MessageArgs): boolean {
+    if (this.sink === undefined) {
+      const frame = encodeArgs(args);
+      if (this.pendingBytes + frame.length > this.opts.maxBuffered) {
+        if (this.opts.onSlowConsumer === 'close') this.finish(new Error('slow consumer: maxBuffered exceeded'));
+        return false;
+      }
+      this.pending!.push(frame);
+      this.pendingBytes += frame.length;
+      return this.pendingBytes <= this.opts.highWaterMark;
+    }
+    return this.sink.send(args) === SendResult.Success;
+  }
+
+  /** @internal Sends are queued until attach() while a request body is read. */
+  holdUntilAttached(): void {
+    this.pending = [];
+  }
+
+  /** @internal Connects the sink and replays what was queued before it existed. */
+  attach(sink: Sink): void {
+    this.sink = sink;
+    const queued = this.pending;
+    this.pending = undefined;
+    this.pendingBytes = 0;
+    if (queued) for (const frame of queued) sink.sendBytes(frame);
+    if (this.closeRequested) sink.close(true);
+  }
+
+  /** @internal The sink's events. */
+  sinkEvents(): SinkEvents {
+    return {
+      onDrain: () => {
+        if (!this.isClosed) this.emit('drain');
+      },
+      onClose: (reason) => this.finish(reason),
+    };
+  }
+
+  /** @internal Closes without a sink (the client left before adoption). */
+  finish(reason: Error | undefined): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.closeReason = reason;
+    this.pending = undefined;
+    open.delete(this);
+    this.controller.abort(reason ?? new Error('stream closed'));
+    this.emit('close');
+  }
+}
+
+function queryLastEventId(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  const q = url.indexOf('?');
+  if (q < 0) return undefined;
+  const v = new URLSearchParams(url.slice(q + 1)).get('lastEventId');
+  return v ?? undefined;
+}
+
+function isRequest(x: unknown): x is Req {
+  return typeof x === 'object' && x !== null && 'headers' in x && 'method' in x;
+}
+function isResponse(x: unknown): x is Res {
+  return typeof x === 'object' && x !== null && typeof (x as ServerResponse).write === 'function' && typeof (x as ServerResponse).setHeader === 'function';
+}
+
+/**
+ * Starts an SSE response on a node:http / Express / Next.js pages / Fastify
+ * (`reply.raw`) request. Where it may (plain TCP, HTTP/1.x, a real fd) the
+ * C++ core adopts the socket: from then on Node's server no longer knows the
+ * connection, `req`/`res` emit 'close' at once, and the stream's own
+ * `signal` and 'close' event tell when the client leaves. Elsewhere the same
+ * stream writes through res.write. Bad options or headers: a TypeError
+ * before anything is written.
+ */
+export function createSSEStream(req: Req, res: Res, options?: SSEStreamOptions): SSEStream {
+  if (!isRequest(req)) throw new TypeError('createSSEStream: `req` must be an http.IncomingMessage');
+  if (!isResponse(res)) throw new TypeError('createSSEStream: `res` must be an http.ServerResponse');
+  const opts = resolveOptions(options);
+  if (res.headersSent) throw new Error('createSSEStream: the response headers were already sent');
+
+  const fdOrReason = opts.adopt ? adoptableFd(req, res) : 'adopt: false';
+  const head = typeof fdOrReason === 'number' ? buildHead(res, opts) : undefined;
+  const headerId = req.headers['last-event-id'];
+  const lastEventId = typeof headerId === 'string' ? headerId : queryLastEventId(req.url);
+  const stream = new SSEStream(lastEventId, opts);
+
+  if (head !== undefined) {
+    if (bodyPending(req)) {
+      // A POST stream: adopt once Node has read the whole body.
+      stream.holdUntilAttached();
+      const r = req as IncomingMessage;
+      const onEnd = () => {
+        r.off('close', onGone);
+        adoptOrFallBack(req, res, stream, head, opts);
+      };
+      const onGone = () => {
+        r.off('end', onEnd);
+        if (!r.complete) stream.finish(new Error('client disconnected'));
+      };
+      r.once('end', onEnd);
+      r.once('close', onGone);
+      if (r.listenerCount('data') === 0 && !r.readableFlowing) r.resume();
+    } else {
+      adoptOrFallBack(req, res, stream, head, opts);
+    }
+  } else {
+    fallBack(req, res, stream, opts);
+  }
+  if (opts.retry !== undefined) stream.write([undefined, undefined, undefined, opts.retry, undefined]);
+  return stream;
+}
+
+function adoptOrFallBack(req: Req, res: Res, stream: SSEStream, head: Buffer, opts: ResolvedOptions): void {
+  if (stream.closed) return;
+  const fd = adoptableFd(req, res);
+  if (typeof fd === 'number') {
+    const sink = NativeSink.adopt(fd, head, opts, stream.sinkEvents());
+    if (!(sink instanceof Error)) {
+      (res as unknown as Record<symbol, unknown>)[kAdopted] = stream;
+      // Never end(): that would send a FIN on the shared socket. destroy()
+      // closes only Node's fd; the core holds a duplicate.
+      (req as IncomingMessage).socket.destroy();
+      stream.attach(sink);
+      return;
+    }
+  }
+  fallBack(req, res, stream, opts);
+}
+
+function fallBack(req: Req, res: Res, stream: SSEStream, opts: ResolvedOptions): void {
+  if (stream.closed) return;
+  const http2 = req.httpVersionMajor === 2;
+  const [names, values] = responseHeaders(res, opts, http2);
+  for (const name of res.getHeaderNames()) res.removeHeader(name);
+  const headers: Record<string, string[]> = {};
+  names.forEach((n, i) => (headers[n] ??= []).push(values[i]));
+  (res as ServerResponse).writeHead(opts.status, headers);
+  (res as ServerResponse).flushHeaders();
+  (req as IncomingMessage).socket?.setNoDelay?.(true);
+  stream.attach(new ResponseSink(res, opts, stream.sinkEvents()));
+}
+
+/**
+ * Closes every open stream of this thread: flushes what is queued, ends each
+ * response. Node's server.close() does not wait for adopted streams (Node
+ * no longer knows them); call this on shutdown.
+ */
+export function closeAll(): void {
+  for (const s of [...open]) s.close();
+  closeAllAdopted(true);
+}
+
+/** Streams of this thread that are open. */
+export function openStreamCount(): number {
+  return open.size;
+}

@@ -1,0 +1,56 @@
+// The per-environment connection engine binding: a LoopContext on Node's
+// loop, an id table from JS numbers to Connections, and the one JS callback
+// that receives each loop turn's notifications.
+#ifndef SSE_ADDON_ENGINE_H_
+#define SSE_ADDON_ENGINE_H_
+
+#include <napi.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "core/io/connection.h"
+#include "core/io/loop_context.h"
+
+namespace sse::addon {
+
+// Owned by Addon. Connections are named in JS by small integer ids; an id
+// is reused only after its close notification reached JS.
+class Engine : public LoopObserver {
+ public:
+  explicit Engine(Napi::Env env);
+  ~Engine() override;
+
+  // Creates the LoopContext on first use; nullptr (with a JS exception
+  // pending) if that fails.
+  LoopContext* context();
+  bool hasContext() const { return ctx_ != nullptr; }
+  // The connection for `id`, or nullptr if the id is not live.
+  Connection* get(uint32_t id) const {
+    return id < slots_.size() ? slots_[id] : nullptr;
+  }
+  uint32_t add(Connection* c);
+  void setNotify(Napi::Function fn) { notify_ = Napi::Persistent(fn); }
+
+  void onNotifications(const Notification* items, size_t n) override;
+
+ private:
+  static void cleanupHook(napi_async_cleanup_hook_handle handle, void* arg);
+  static void destroyedCb(void* arg);
+
+  napi_env env_;
+  LoopContext* ctx_ = nullptr;
+  napi_async_cleanup_hook_handle cleanup_ = nullptr;
+  std::vector<Connection*> slots_;
+  std::vector<uint32_t> free_;
+  Napi::FunctionReference notify_;
+  Napi::Reference<Napi::Int32Array> records_;
+  size_t records_capacity_ = 0;
+  napi_async_context async_context_ = nullptr;
+};
+
+void initEngine(Napi::Env env, Napi::Object exports);
+
+}  // namespace sse::addon
+
+#endif  // SSE_ADDON_ENGINE_H_

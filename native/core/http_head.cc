@@ -1,0 +1,69 @@
+#include "core/http_head.h"
+
+namespace sse {
+namespace {
+
+// RFC 9110 tchar.
+bool isTokenChar(unsigned char c) {
+  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
+  switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool isToken(std::string_view s) {
+  if (s.empty()) return false;
+  for (unsigned char c : s) {
+    if (!isTokenChar(c)) return false;
+  }
+  return true;
+}
+
+bool hasBreakOrNul(std::string_view s) {
+  for (char c : s) {
+    if (c == '\r' || c == '\n' || c == '\0') return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+HeadStatus buildResponseHead(int status, std::string_view reason, const HeaderList& headers,
+                             std::string* out, size_t* bad_index) {
+  out->clear();
+  if (status < 100 || status > 999) return HeadStatus::kInvalidStatus;
+  if (hasBreakOrNul(reason)) return HeadStatus::kInvalidReason;
+  size_t size = 9 + 4 + reason.size() + 2 + 2;
+  for (size_t i = 0; i < headers.size(); ++i) {
+    const auto& [name, value] = headers[i];
+    if (!isToken(name)) {
+      if (bad_index != nullptr) *bad_index = i;
+      return HeadStatus::kInvalidHeaderName;
+    }
+    if (hasBreakOrNul(value)) {
+      if (bad_index != nullptr) *bad_index = i;
+      return HeadStatus::kInvalidHeaderValue;
+    }
+    size += name.size() + 2 + value.size() + 2;
+  }
+  out->reserve(size);
+  out->append("HTTP/1.1 ");
+  out->append(std::to_string(status));
+  out->push_back(' ');
+  out->append(reason);
+  out->append("\r\n");
+  for (const auto& [name, value] : headers) {
+    out->append(name);
+    out->append(": ");
+    out->append(value);
+    out->append("\r\n");
+  }
+  out->append("\r\n");
+  return HeadStatus::kOk;
+}
+
+}  // namespace sse
