@@ -64,13 +64,15 @@ class Connection {
 
  private:
   friend class LoopContext;
-  enum class State : uint8_t { kOpen, kDraining, kClosing, kClosed };
+  // kDraining: graceful close writing its queue; kShutdown: uv_shutdown in
+  // flight; kClosing: uv_close called; kClosed: close callback ran.
+  enum class State : uint8_t { kOpen, kDraining, kShutdown, kClosing, kClosed };
   struct Slot {
     SharedBuffer* buf;
     size_t offset;
   };
   static constexpr uint32_t kInlineSlots = 4;
-  static constexpr uint32_t kMaxIov = 64;           // per writev
+  static constexpr uint32_t kMaxIov = 256;  // iovecs per writev
   static constexpr uint64_t kDrainTimeoutMs = 10000;  // graceful close limit
 
   Connection(LoopContext* ctx, const ConnectionOptions& options,
@@ -80,7 +82,11 @@ class Connection {
   SendResult enqueue(SharedBuffer* buf, bool is_event);
   bool push(SharedBuffer* buf);
   void consume(size_t bytes);
+  void popInflight();
+  void resetQueue();
   void releaseQueue();
+  uint32_t fillIov(uv_buf_t* bufs, size_t* total) const;
+  void startShutdown();
   void flushNow();
   void writeRest();
   void maybeDrain();

@@ -1,0 +1,414 @@
+#include "core/io/connection.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/epoll.h>
+#endif
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <utility>
+
+namespace sse {
+
+namespace {
+uint32_t clampMs(uint64_t ms) {
+  return ms > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(ms);
+}
+}  // namespace
+
+Connection::Connection(LoopContext* ctx, const ConnectionOptions& options,
+                       void* user_data)
+    : ctx_(ctx),
+      user_data_(user_data),
+      slots_(inline_),
+      high_water_mark_(options.high_water_mark),
+      max_buffered_(options.max_buffered),
+      heartbeat_ms_(clampMs(options.heartbeat_ms)),
+      idle_timeout_ms_(clampMs(options.idle_timeout_ms)),
+      max_duration_ms_(clampMs(options.max_duration_ms)),
+      policy_(options.policy) {
+  opened_ms_ = last_write_ms_ = last_event_ms_ = uv_now(ctx->loop());
+  tcp_.data = this;
+}
+
+Connection::~Connection() { releaseQueue(); }
+
+int Connection::adopt(LoopContext* ctx, int fd,
+                      const ConnectionOptions& options, BufferRef head,
+                      void* user_data, Connection** out) {
+  if (out != nullptr) *out = nullptr;
+  if (ctx == nullptr || ctx->destroying_) return UV_EINVAL;
+  int dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) return uv_translate_sys_error(errno);
+#ifdef __linux__
+  // libuv (1.46 with io_uring) may close Node's fd before deleting it from
+  // epoll, leaving a registration that would fire for our duplicate.
+  // ENOENT (not registered, e.g. a private loop) is harmless.
+  epoll_ctl(uv_backend_fd(ctx->loop()), EPOLL_CTL_DEL, fd, nullptr);
+#endif
+  Connection* c = new (std::nothrow) Connection(ctx, options, user_data);
+  if (c == nullptr) {
+    ::close(dup);
+    return UV_ENOMEM;
+  }
+  int err = uv_tcp_init(ctx->loop(), &c->tcp_);
+  if (err != 0) {
+    delete c;
+    ::close(dup);
+    return err;
+  }
+  err = uv_tcp_open(&c->tcp_, dup);
+  if (err != 0) {
+    ::close(dup);  // not owned by the handle
+  } else {
+    err = uv_read_start(reinterpret_cast<uv_stream_t*>(&c->tcp_), allocCb,
+                        readCb);
+  }
+  if (err != 0) {
+    c->state_ = State::kClosing;
+    ctx->closingHandle();
+    uv_close(reinterpret_cast<uv_handle_t*>(&c->tcp_), failedAdoptCloseCb);
+    return err;
+  }
+  ctx->link(c);
+  ctx->noteTimings(c->heartbeat_ms_, c->idle_timeout_ms_, c->max_duration_ms_);
+  SharedBuffer* h = head.release();
+  if (h != nullptr && h->size() != 0) {
+    c->push(h);  // cannot fail: the inline slots are free
+    c->buffered_ = h->size();
+    ctx->markDirty(c);
+  } else if (h != nullptr) {
+    h->unref();
+  }
+  if (out != nullptr) *out = c;
+  return 0;
+}
+
+SendResult Connection::send(BufferRef frame) {
+  SharedBuffer* buf = frame.release();
+  if (buf == nullptr) {
+    if (state_ != State::kOpen) return SendResult::kClosed;
+    return buffered_ > high_water_mark_ ? SendResult::kBackpressure
+                                        : SendResult::kSuccess;
+  }
+  return enqueue(buf, true);
+}
+
+SendResult Connection::sendCopy(const char* data, size_t size) {
+  if (state_ != State::kOpen) return SendResult::kClosed;
+  SharedBuffer* buf = SharedBuffer::copyOf(data, size);
+  if (buf == nullptr) {
+    ++ctx_->stats_.drops;
+    return SendResult::kDropped;
+  }
+  return enqueue(buf, true);
+}
+
+// Takes the reference `buf` in every case.
+SendResult Connection::enqueue(SharedBuffer* buf, bool is_event) {
+  if (state_ != State::kOpen) {
+    buf->unref();
+    return SendResult::kClosed;
+  }
+  size_t n = buf->size();
+  if (buffered_ + n > max_buffered_) {
+    buf->unref();
+    if (policy_ == SlowConsumerPolicy::kDrop) {
+      ++ctx_->stats_.drops;
+      want_drain_ = true;
+      return SendResult::kDropped;
+    }
+    ++ctx_->stats_.slow_consumer_closes;
+    closeWith(false, UV_ENOBUFS);
+    return SendResult::kClosed;
+  }
+  if (n == 0) {
+    buf->unref();
+  } else if (!push(buf)) {
+    buf->unref();
+    ++ctx_->stats_.drops;
+    want_drain_ = true;
+    return SendResult::kDropped;
+  } else {
+    buffered_ += n;
+    ctx_->markDirty(this);
+  }
+  uint64_t now = uv_now(ctx_->loop());
+  last_write_ms_ = now;
+  if (is_event) last_event_ms_ = now;
+  if (buffered_ > high_water_mark_) {
+    want_drain_ = true;
+    return SendResult::kBackpressure;
+  }
+  return SendResult::kSuccess;
+}
+
+void Connection::flush() {
+  if (state_ == State::kOpen || state_ == State::kDraining) flushNow();
+}
+
+void Connection::close(bool graceful) { closeWith(graceful, 0); }
+
+void Connection::closeWith(bool graceful, int status) {
+  if (state_ >= State::kClosing) return;
+  if (graceful) {
+    if (state_ != State::kOpen) return;
+    state_ = State::kDraining;
+    close_status_ = status;
+    close_started_ms_ = uv_now(ctx_->loop());
+    want_drain_ = false;
+    ctx_->markDirty(this);  // the flush writes the rest, then shuts down
+    return;
+  }
+  if (close_status_ == 0) close_status_ = status;
+  state_ = State::kClosing;
+  ctx_->closingHandle();
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), closeCb);
+}
+
+// Called by the LoopContext's one timer for every live connection.
+void Connection::tick(uint64_t now) {
+  if (state_ == State::kOpen) {
+    if (max_duration_ms_ != 0 && now - opened_ms_ >= max_duration_ms_) {
+      closeWith(true, UV_ETIMEDOUT);
+    } else if (idle_timeout_ms_ != 0 &&
+               now - last_event_ms_ >= idle_timeout_ms_) {
+      closeWith(true, UV_ETIMEDOUT);
+    } else if (heartbeat_ms_ != 0 && begin_ == end_ &&
+               now - last_write_ms_ >= heartbeat_ms_) {
+      ++ctx_->stats_.heartbeats_sent;
+      enqueue(ctx_->keepalive_.share().release(), false);
+    }
+  } else if (state_ == State::kDraining || state_ == State::kShutdown) {
+    // A client that stops reading must not hold a graceful close forever.
+    if (now - close_started_ms_ >= kDrainTimeoutMs) {
+      closeWith(false, UV_ETIMEDOUT);
+    }
+  }
+}
+
+void Connection::allocCb(uv_handle_t* handle, size_t, uv_buf_t* buf) {
+  LoopContext* ctx = static_cast<Connection*>(handle->data)->ctx_;
+  *buf = uv_buf_init(ctx->read_buffer_, sizeof(ctx->read_buffer_));
+}
+
+// Whatever the client sends after its request is discarded; only the end of
+// the stream matters (EOF, also after a half-close, or an error).
+void Connection::readCb(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
+  if (nread < 0) {
+    static_cast<Connection*>(stream->data)
+        ->closeWith(false, static_cast<int>(nread));
+  }
+}
+
+void Connection::closeCb(uv_handle_t* handle) {
+  Connection* c = static_cast<Connection*>(handle->data);
+  LoopContext* ctx = c->ctx_;
+  c->releaseQueue();
+  c->state_ = State::kClosed;
+  ctx->unlink(c);
+  if (ctx->destroying_) {
+    delete c;
+  } else {
+    ctx->notify(c, Notification::kClose, c->close_status_);  // frees later
+  }
+  ctx->handleClosed();  // may free ctx
+}
+
+void Connection::failedAdoptCloseCb(uv_handle_t* handle) {
+  Connection* c = static_cast<Connection*>(handle->data);
+  LoopContext* ctx = c->ctx_;
+  delete c;
+  ctx->handleClosed();
+}
+
+// --- The write queue -------------------------------------------------------
+
+bool Connection::push(SharedBuffer* buf) {
+  if (end_ == cap_) {
+    if (begin_ >= cap_ / 2) {
+      // Slots are only our references: libuv copied the iovecs it holds.
+      std::memmove(slots_, slots_ + begin_, (end_ - begin_) * sizeof(Slot));
+      end_ -= begin_;
+      begin_ = 0;
+    } else {
+      uint32_t cap = cap_ * 2;
+      Slot* grown = static_cast<Slot*>(std::malloc(cap * sizeof(Slot)));
+      if (grown == nullptr) return false;
+      std::memcpy(grown, slots_ + begin_, (end_ - begin_) * sizeof(Slot));
+      if (slots_ != inline_) std::free(slots_);
+      slots_ = grown;
+      cap_ = cap;
+      end_ -= begin_;
+      begin_ = 0;
+    }
+  }
+  slots_[end_++] = Slot{buf, 0};
+  return true;
+}
+
+// Drops the first `bytes` queued bytes (accepted by the kernel).
+void Connection::consume(size_t bytes) {
+  buffered_ -= bytes;
+  while (bytes != 0) {
+    Slot& s = slots_[begin_];
+    size_t left = s.buf->size() - s.offset;
+    if (bytes < left) {
+      s.offset += bytes;
+      return;
+    }
+    bytes -= left;
+    s.buf->unref();
+    ++begin_;
+  }
+  if (begin_ == end_) resetQueue();
+}
+
+void Connection::popInflight() {
+  for (uint32_t i = 0; i < inflight_; ++i) {
+    Slot& s = slots_[begin_++];
+    size_t left = s.buf->size() - s.offset;
+    buffered_ -= left;
+    ctx_->stats_.bytes_written += left;
+    s.buf->unref();
+  }
+  inflight_ = 0;
+  if (begin_ == end_) resetQueue();
+}
+
+// An idle connection keeps only its inline slots.
+void Connection::resetQueue() {
+  begin_ = end_ = 0;
+  if (slots_ != inline_) {
+    std::free(slots_);
+    slots_ = inline_;
+    cap_ = kInlineSlots;
+  }
+}
+
+void Connection::releaseQueue() {
+  for (uint32_t i = begin_; i < end_; ++i) slots_[i].buf->unref();
+  buffered_ = 0;
+  inflight_ = 0;
+  resetQueue();
+}
+
+uint32_t Connection::fillIov(uv_buf_t* bufs, size_t* total) const {
+  uint32_t n = 0;
+  *total = 0;
+  for (uint32_t i = begin_; i < end_ && n < kMaxIov; ++i, ++n) {
+    const Slot& s = slots_[i];
+    size_t len = s.buf->size() - s.offset;
+    bufs[n] = uv_buf_init(s.buf->data() + s.offset, static_cast<unsigned>(len));
+    *total += len;
+  }
+  return n;
+}
+
+// Cork: everything queued during the turn leaves in one writev; what the
+// kernel refuses goes to one uv_write, and nothing else is written until
+// its callback (so bytes never reorder).
+void Connection::flushNow() {
+  if (state_ != State::kOpen && state_ != State::kDraining) return;
+  if (write_req_ != nullptr) return;  // writeCb marks us dirty again
+  while (begin_ != end_) {
+    uv_buf_t bufs[kMaxIov];
+    size_t total;
+    uint32_t n = fillIov(bufs, &total);
+    int r = uv_try_write(reinterpret_cast<uv_stream_t*>(&tcp_), bufs, n);
+    ++ctx_->stats_.try_writes;
+    if (r == UV_EAGAIN) r = 0;
+    if (r < 0) {
+      closeWith(false, r);
+      return;
+    }
+    ctx_->stats_.bytes_written += static_cast<size_t>(r);
+    consume(static_cast<size_t>(r));
+    if (static_cast<size_t>(r) < total) {
+      writeRest();
+      break;
+    }
+  }
+  if (state_ == State::kOpen) {
+    maybeDrain();
+  } else if (state_ == State::kDraining && inflight_ == end_ - begin_) {
+    startShutdown();  // libuv runs it after the write in flight
+  }
+}
+
+void Connection::writeRest() {
+  uv_buf_t bufs[kMaxIov];
+  size_t total;
+  uint32_t n = fillIov(bufs, &total);
+  uv_write_t* req = new (std::nothrow) uv_write_t;
+  if (req == nullptr) {
+    closeWith(false, UV_ENOMEM);
+    return;
+  }
+  req->data = this;
+  ++ctx_->stats_.queued_writes;
+  int err = uv_write(req, reinterpret_cast<uv_stream_t*>(&tcp_), bufs, n,
+                     writeCb);
+  if (err != 0) {
+    delete req;
+    closeWith(false, err);
+    return;
+  }
+  write_req_ = req;
+  inflight_ = n;
+}
+
+void Connection::writeCb(uv_write_t* req, int status) {
+  Connection* c = static_cast<Connection*>(req->data);
+  delete req;
+  c->write_req_ = nullptr;
+  // UV_ECANCELED: uv_close is under way and closeCb releases the queue.
+  if (status == UV_ECANCELED) return;
+  if (status < 0) {
+    c->closeWith(false, status);
+    return;
+  }
+  c->popInflight();
+  if (c->state_ == State::kDraining || c->begin_ != c->end_) {
+    c->ctx_->markDirty(c);
+  }
+  if (c->state_ == State::kOpen) c->maybeDrain();
+}
+
+void Connection::maybeDrain() {
+  if (want_drain_ && buffered_ <= high_water_mark_) {
+    want_drain_ = false;
+    ctx_->notify(this, Notification::kDrain, 0);
+  }
+}
+
+void Connection::startShutdown() {
+  uv_shutdown_t* req = new (std::nothrow) uv_shutdown_t;
+  if (req == nullptr) {
+    closeWith(false, UV_ENOMEM);
+    return;
+  }
+  req->data = this;
+  int err = uv_shutdown(req, reinterpret_cast<uv_stream_t*>(&tcp_),
+                        shutdownCb);
+  if (err != 0) {
+    delete req;
+    closeWith(false, err);
+    return;
+  }
+  state_ = State::kShutdown;
+}
+
+// The FIN is out (or failed): now the handle may close without losing bytes.
+void Connection::shutdownCb(uv_shutdown_t* req, int status) {
+  Connection* c = static_cast<Connection*>(req->data);
+  delete req;
+  if (status == UV_ECANCELED) return;  // uv_close already under way
+  c->closeWith(false, status);
+}
+
+}  // namespace sse
