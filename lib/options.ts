@@ -33,6 +33,9 @@ export interface ResolvedOptions extends SinkLimits {
   adopt: boolean;
 }
 
+// RFC 9110 token.
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
 function nonNegativeInt(o: SSEStreamOptions, key: keyof SSEStreamOptions, fallback: number): number {
   const v = o[key];
   if (v === undefined) return fallback;
@@ -64,6 +67,14 @@ export function resolveOptions(options: SSEStreamOptions | undefined): ResolvedO
   for (const [k, v] of Object.entries(headers)) {
     const ok = typeof v === 'string' || typeof v === 'number' || (Array.isArray(v) && v.every((x) => typeof x === 'string'));
     if (!ok) throw new TypeError(`\`headers\`: the value of ${JSON.stringify(k)} must be a string, number or string[]`);
+    // Checked here so both sinks refuse before anything is written (res.writeHead
+    // would throw only after the stream took the response).
+    if (!HEADER_NAME.test(k)) throw new TypeError(`\`headers\`: invalid header name ${JSON.stringify(k)}: must be a token`);
+    for (const x of Array.isArray(v) ? v : [v]) {
+      if (typeof x === 'string' && /[\r\n\0]/.test(x)) {
+        throw new TypeError(`\`headers\`: invalid header value ${JSON.stringify(k)}: must hold no CR, LF or NUL`);
+      }
+    }
   }
   let retry = o.retry === undefined ? undefined : nonNegativeInt(o, 'retry', 0);
   const jitter = nonNegativeInt(o, 'retryJitterMs', 0);

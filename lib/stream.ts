@@ -32,6 +32,7 @@ export class SSEStream extends EventEmitter {
   private pendingBytes = 0;
   private closeRequested = false;
   private isClosed = false;
+  private rawDecoder: TextDecoder | undefined;
 
   /** @internal Use createSSEStream(). */
   constructor(lastEventId: string | undefined, private readonly opts: ResolvedOptions) {
@@ -72,6 +73,21 @@ export class SSEStream extends EventEmitter {
     if (typeof text !== 'string') throw new TypeError(`comment: text must be a string, got ${typeof text}`);
     if (this.isClosed || this.closeRequested) return false;
     return this.write([undefined, undefined, undefined, undefined, text]);
+  }
+
+  /**
+   * Sends model output bytes as one event's data. An incomplete multi-byte
+   * UTF-8 sequence at the end is held back and completed by the next call
+   * (invalid bytes become U+FFFD), so what leaves is always valid UTF-8.
+   * Returns like send(); true without sending when only held-back bytes remain.
+   */
+  sendRaw(bytes: Uint8Array, fields: { event?: string; id?: string | number } = {}): boolean {
+    if (!(bytes instanceof Uint8Array)) throw new TypeError(`sendRaw: bytes must be a Uint8Array, got ${typeof bytes}`);
+    if (this.isClosed || this.closeRequested) return false;
+    this.rawDecoder ??= new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+    const text = this.rawDecoder.decode(bytes, { stream: true });
+    if (text === '') return true;
+    return this.write(messageArgs({ ...fields, data: text }));
   }
 
   /** Writes what is queued now rather than when the loop turns. */

@@ -35,12 +35,12 @@ build() {  # dir, extra cmake args...
 }
 
 echo "== core: build + ctest"
-if build build/native; then run_ctest core build/native; else record core-build 0 1; fi
+if build out/native; then run_ctest core out/native; else record core-build 0 1; fi
 
 echo "== core under AddressSanitizer + UBSan"
-if build build/asan -DSSE_SANITIZE=ON -DSSE_BENCH=OFF; then
+if build out/asan -DSSE_SANITIZE=ON -DSSE_BENCH=OFF; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    run_ctest core-asan build/asan
+    run_ctest core-asan out/asan
 else
   record core-asan-build 0 1
 fi
@@ -49,10 +49,10 @@ echo "== parser fuzz (${fuzz_seconds}s)"
 if ! command -v clang++ >/dev/null; then
   echo "clang++ missing: cannot build the fuzzer"
   record fuzz 0 1
-elif CXX=clang++ build build/fuzz -DSSE_FUZZ=ON -DSSE_BENCH=OFF && [ -x build/fuzz/parser_fuzz ]; then
+elif CXX=clang++ build out/fuzz -DSSE_FUZZ=ON -DSSE_BENCH=OFF && [ -x out/fuzz/parser_fuzz ]; then
   corpus=$(mktemp -d)
   cp test/fuzz/corpus/* "$corpus"/ 2>/dev/null || true
-  if ./build/fuzz/parser_fuzz -max_total_time="$fuzz_seconds" -timeout=10 -print_final_stats=1 \
+  if ./out/fuzz/parser_fuzz -max_total_time="$fuzz_seconds" -timeout=10 -print_final_stats=1 \
       "$corpus" 2>&1 | tail -15; then
     record fuzz 1 0
   else

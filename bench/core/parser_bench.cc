@@ -28,9 +28,9 @@ class SinkHandler : public sse::ParserHandler {
 // About 1 MB of OpenAI-style token events.
 std::string llmStream(bool multibyte) {
   static const char* const kAscii[] = {" token", " the", " model", "'s",
-                                       " reply", ",", " and", " streams"};
-  static const char* const kUtf8[] = {" 日本語", "の", "テキスト", " é",
-                                      " 😀", "ストリーム", " über", "。"};
+                                       " reply", ",",    " and",   " streams"};
+  static const char* const kUtf8[] = {
+      " 日本語", "の", "テキスト", " é", " 😀", "ストリーム", " über", "。"};
   std::string s;
   for (size_t i = 0; s.size() < (1u << 20); ++i) {
     s += "data: {\"id\":\"chatcmpl-1\",\"choices\":[{\"index\":0,\"delta\":{"

@@ -49,13 +49,10 @@ export class ResponseSink implements Sink {
     private readonly limits: SinkLimits,
     readonly events: SinkEvents,
   ) {
-    res.on('drain', () => {
-      if (this.wantDrain && !this.closed && this.res.writableLength <= this.limits.highWaterMark) {
-        this.wantDrain = false;
-        this.events.onDrain();
-      }
-    });
-    res.on('close', () => this.finish(res.writableFinished ? undefined : new Error('client disconnected')));
+    res.on('drain', this.checkDrain);
+    // Finished only if end() was called: an HTTP/2 response reports
+    // writableFinished once its stream is destroyed by the client too.
+    res.on('close', () => this.finish(res.writableEnded && res.writableFinished ? undefined : new Error('client disconnected')));
     res.on('error', () => this.finish(new Error('response error')));
     if (limits.heartbeatMs > 0 || limits.idleTimeoutMs > 0 || limits.maxDurationMs > 0) {
       ticking.add(this);
@@ -84,7 +81,11 @@ export class ResponseSink implements Sink {
       this.abort(new Error('slow consumer: maxBuffered exceeded'));
       return SendResult.Closed;
     }
-    (this.res as ServerResponse).write(bytes);
+    // Node emits 'drain' only after one of its own writes returned false
+    // (above its socket's 16 KiB): under a smaller highWaterMark, the write
+    // callback tells when the queue is back under it.
+    const over = buffered + bytes.length > this.limits.highWaterMark;
+    (this.res as ServerResponse).write(bytes, over ? this.checkDrain : undefined);
     this.lastWrite = Date.now();
     if (this.res.writableLength > this.limits.highWaterMark) {
       this.wantDrain = true;
@@ -92,6 +93,13 @@ export class ResponseSink implements Sink {
     }
     return SendResult.Success;
   }
+
+  private readonly checkDrain = (): void => {
+    if (this.wantDrain && !this.closed && this.res.writableLength <= this.limits.highWaterMark) {
+      this.wantDrain = false;
+      this.events.onDrain();
+    }
+  };
 
   flush(): void {
     // Node writes at the end of the tick; nothing is held back here.

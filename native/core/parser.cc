@@ -7,6 +7,8 @@ namespace sse {
 namespace {
 
 constexpr std::string_view kBom = "\xEF\xBB\xBF";
+// Views handed out are never null, even when empty (C APIs downstream).
+constexpr std::string_view kEmpty = "";
 
 inline std::string_view stripOneSpace(std::string_view value) {
   if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
@@ -34,14 +36,13 @@ Parser::Parser(ParserHandler* handler, size_t max_buffer_size)
 
 bool Parser::feed(const uint8_t* bytes, size_t length) {
   if (terminated_) return false;
-  const Utf8Decoder::Output out = decoder_.decode(
-      reinterpret_cast<const char*>(bytes), length, &decoded_);
+  const Utf8Decoder::Output out =
+      decoder_.decode(reinterpret_cast<const char*>(bytes), length, &decoded_);
   if (!out.head.empty()) processSegment(out.head.data(), out.head.size());
   if (!out.body.empty()) processSegment(out.body.data(), out.body.size());
   // Checked once per feed, like eventsource-parser: only what stays buffered
   // between feeds counts.
-  if (max_buffer_size_ != 0 &&
-      line_.size() + data_.size() > max_buffer_size_) {
+  if (max_buffer_size_ != 0 && line_.size() + data_.size() > max_buffer_size_) {
     terminate();
     return false;
   }
@@ -129,7 +130,8 @@ void Parser::processLine(std::string_view line, bool in_segment) {
   }
   const size_t colon = line.find(':');
   if (colon == std::string_view::npos) {
-    processField(line, std::string_view(), line, in_segment);
+    // An empty value that still points into the line (never a null view).
+    processField(line, line.substr(line.size()), line, in_segment);
   } else {
     processField(line.substr(0, colon), stripOneSpace(line.substr(colon + 1)),
                  line, in_segment);
@@ -160,7 +162,7 @@ void Parser::processField(std::string_view field, std::string_view value,
     has_event_ = !value.empty();
     event_.assign(value.data(), value.size());
   } else if (field == "id") {
-    if (std::memchr(value.data(), '\0', value.size()) == nullptr) {
+    if (value.find('\0') == std::string_view::npos) {
       id_.assign(value.data(), value.size());
       has_id_ = true;
     }
@@ -180,6 +182,8 @@ void Parser::dispatch() {
   if (has_id_) handler_->onId(id_);
   if (has_data_) {
     Event event;
+    event.event = kEmpty;
+    event.id = kEmpty;
     event.data = data_is_view_ ? data_view_ : std::string_view(data_);
     if (has_event_) event.event = event_;
     if (has_id_) event.id = id_;
@@ -209,7 +213,8 @@ void Parser::terminate() {
   // Give back what the oversized line or data made us hold.
   std::string().swap(line_);
   std::string().swap(data_);
-  handler_->onError(ParseErrorKind::kMaxBufferSizeExceeded, {}, {}, {});
+  handler_->onError(ParseErrorKind::kMaxBufferSizeExceeded, kEmpty, kEmpty,
+                    kEmpty);
 }
 
 }  // namespace sse

@@ -7,6 +7,7 @@
       'native/core/http_head.cc',
       'native/core/io/connection.cc',
       'native/core/io/loop_context.cc',
+      'native/core/io/write_queue.cc',
       'native/core/parser.cc',
       'native/core/utf8.cc',
     ],

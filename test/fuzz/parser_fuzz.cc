@@ -89,7 +89,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   const std::string whole = run(data, size, 0, 0);
   const std::string pieces[] = {
-      run(data, size, seed, 1),    // one byte (or nothing) at a time
+      run(data, size, seed, 1),  // one byte (or nothing) at a time
       run(data, size, seed, 7),
       run(data, size, seed >> 7, 64),
   };

@@ -60,7 +60,8 @@ TEST_F(IoTest, DropPolicyBoundsMemoryAndDrainsWhenClientResumes) {
   Connection* c = adopt(p, limits(SlowConsumerPolicy::kDrop), "", &tag);
   SendResult last = SendResult::kSuccess;
   int backpressured = 0;
-  std::string accepted = fillUntilRefused(this, &loop_, c, &last, &backpressured);
+  std::string accepted =
+      fillUntilRefused(this, &loop_, c, &last, &backpressured);
   EXPECT_EQ(last, SendResult::kDropped);
   EXPECT_GT(backpressured, 0);
   EXPECT_EQ(ctx_->stats().drops, 1u);
@@ -108,10 +109,12 @@ TEST_F(IoTest, SendFromDrainNotificationIsFlushedInTheSameTurn) {
   Connection* c = adopt(p, limits(SlowConsumerPolicy::kDrop), "", nullptr);
   SendResult last;
   int backpressured = 0;
-  std::string accepted = fillUntilRefused(this, &loop_, c, &last, &backpressured);
+  std::string accepted =
+      fillUntilRefused(this, &loop_, c, &last, &backpressured);
   rec_.hook = [&](const Notification* n, size_t k) {
     for (size_t i = 0; i < k; ++i) {
-      if (n[i].kind == Notification::kDrain) n[i].connection->sendCopy("data: end\n\n", 11);
+      if (n[i].kind == Notification::kDrain)
+        n[i].connection->sendCopy("data: end\n\n", 11);
     }
   };
   ASSERT_TRUE(readUntil(p, accepted.size() + 11));

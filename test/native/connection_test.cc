@@ -13,7 +13,8 @@ namespace {
 using testing_io::IoTest;
 using testing_io::Pair;
 
-const char kHead[] = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n";
+const char kHead[] =
+    "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n";
 
 // "data: <seq>\n\n" padded with 'x' to `size` bytes (size >= 16).
 std::string frame(int seq, size_t size = 16) {
@@ -122,7 +123,8 @@ TEST_F(IoTest, VanishedPeerIsReaped) {
   closeClient(p);  // RST
   ASSERT_TRUE(runUntil([&] { return rec_.closes == 1; }));
   int status = rec_.statusOf(&tag);
-  EXPECT_TRUE(status == UV_ECONNRESET || status == UV_EOF) << uv_err_name(status);
+  EXPECT_TRUE(status == UV_ECONNRESET || status == UV_EOF)
+      << uv_err_name(status);
 }
 
 TEST_F(IoTest, CloseIsIdempotentAndSendAfterCloseIsClosed) {
@@ -184,7 +186,8 @@ TEST_F(IoTest, AdoptFailureLeavesNothingBehind) {
   int fds[2];
   ASSERT_EQ(pipe(fds), 0);  // not a socket: uv_tcp_open accepts, reads fail
   int before = testing_io::countOpenFds();
-  int err = Connection::adopt(ctx_, fds[0], quiet(), buffer(kHead), nullptr, &c);
+  int err =
+      Connection::adopt(ctx_, fds[0], quiet(), buffer(kHead), nullptr, &c);
   if (err == 0) c->close(false);
   runUntil([] { return false; }, 20);
   ::close(fds[0]);

@@ -39,12 +39,14 @@ struct Recorder : LoopObserver {
   }
   int count(Notification::Kind kind, void* user_data) const {
     int k = 0;
-    for (const Notification& n : all) k += n.kind == kind && n.user_data == user_data;
+    for (const Notification& n : all)
+      k += n.kind == kind && n.user_data == user_data;
     return k;
   }
   int statusOf(void* user_data) const {
     for (const Notification& n : all) {
-      if (n.kind == Notification::kClose && n.user_data == user_data) return n.status;
+      if (n.kind == Notification::kClose && n.user_data == user_data)
+        return n.status;
     }
     return 1;
   }
@@ -83,10 +85,12 @@ class IoTest : public ::testing::Test {
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    ASSERT_EQ(
+        bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
     ASSERT_EQ(listen(listen_fd_, 512), 0);
     socklen_t len = sizeof(addr_);
-    ASSERT_EQ(getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr_), &len), 0);
+    ASSERT_EQ(
+        getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr_), &len), 0);
   }
 
   void TearDown() override {
@@ -115,8 +119,11 @@ class IoTest : public ::testing::Test {
     if (client_rcvbuf != 0) {
       setsockopt(p->client, SOL_SOCKET, SO_RCVBUF, &client_rcvbuf, sizeof(int));
     }
-    EXPECT_EQ(connect(p->client, reinterpret_cast<sockaddr*>(&addr_), sizeof(addr_)), 0);
-    p->server = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    EXPECT_EQ(
+        connect(p->client, reinterpret_cast<sockaddr*>(&addr_), sizeof(addr_)),
+        0);
+    p->server =
+        accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     EXPECT_GE(p->server, 0);
     if (server_sndbuf != 0) {
       setsockopt(p->server, SOL_SOCKET, SO_SNDBUF, &server_sndbuf, sizeof(int));
@@ -125,10 +132,11 @@ class IoTest : public ::testing::Test {
     return p;
   }
 
-  Connection* adopt(Pair* p, const ConnectionOptions& options, const std::string& head,
-                    void* user_data) {
+  Connection* adopt(Pair* p, const ConnectionOptions& options,
+                    const std::string& head, void* user_data) {
     Connection* c = nullptr;
-    int err = Connection::adopt(ctx_, p->server, options, buffer(head), user_data, &c);
+    int err = Connection::adopt(ctx_, p->server, options, buffer(head),
+                                user_data, &c);
     EXPECT_EQ(err, 0) << uv_err_name(err);
     ::close(p->server);  // Node destroys its socket object
     p->server = -1;
@@ -162,7 +170,8 @@ class IoTest : public ::testing::Test {
   // Turns the loop (never blocking long) until pred() holds; false after a
   // generous deadline so a bug fails instead of hanging.
   bool runUntil(const std::function<bool()>& pred, int deadline_ms = 10000) {
-    auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(deadline_ms);
+    auto end = std::chrono::steady_clock::now() +
+               std::chrono::milliseconds(deadline_ms);
     while (true) {
       uv_run(&loop_, UV_RUN_NOWAIT);
       if (pred()) return true;
@@ -176,9 +185,10 @@ class IoTest : public ::testing::Test {
 
   bool readUntil(Pair* p, size_t bytes) {
     return runUntil([&] {
-      drainClient(p);
-      return p->got.size() >= bytes || p->eof;
-    }) && p->got.size() >= bytes;
+             drainClient(p);
+             return p->got.size() >= bytes || p->eof;
+           }) &&
+           p->got.size() >= bytes;
   }
 
   bool readToEof(Pair* p) {

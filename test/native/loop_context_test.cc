@@ -17,7 +17,9 @@ constexpr char kKeepalive[] = ": keepalive\n\n";
 
 size_t countOf(const std::string& s, const std::string& what) {
   size_t n = 0;
-  for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
+  for (size_t at = s.find(what); at != std::string::npos;
+       at = s.find(what, at + 1))
+    ++n;
   return n;
 }
 
@@ -37,7 +39,8 @@ TEST_F(IoTest, HeartbeatsGoToIdleConnectionsOnly) {
   // Only whole keepalives, and the counter agrees once all have arrived.
   ASSERT_TRUE(runUntil([&] {
     drainClient(idle);
-    return idle->got.size() == ctx_->stats().heartbeats_sent * (sizeof(kKeepalive) - 1);
+    return idle->got.size() ==
+           ctx_->stats().heartbeats_sent * (sizeof(kKeepalive) - 1);
   }));
   EXPECT_EQ(countOf(idle->got, kKeepalive), ctx_->stats().heartbeats_sent);
   drainClient(busy);
@@ -64,7 +67,8 @@ TEST_F(IoTest, FailedHeartbeatReapsAVanishedPeer) {
   EXPECT_EQ(ctx_->stats().heartbeats_sent, 1u);
   EXPECT_EQ(ctx_->stats().try_writes, writes + 1);
   int status = rec_.statusOf(&tag);
-  EXPECT_TRUE(status == UV_ECONNRESET || status == UV_EPIPE) << uv_err_name(status);
+  EXPECT_TRUE(status == UV_ECONNRESET || status == UV_EPIPE)
+      << uv_err_name(status);
 }
 
 TEST_F(IoTest, IdleTimeoutClosesGracefullyAndHeartbeatsDoNotCount) {
@@ -91,7 +95,9 @@ TEST_F(IoTest, MaxDurationClosesEvenABusyConnection) {
   Connection* c = adopt(p, o, "", &tag);
   size_t sent = 0;
   ASSERT_TRUE(runUntil([&] {
-    if (rec_.closes == 0 && c->sendCopy("data: x\n\n", 9) != SendResult::kClosed) sent += 9;
+    if (rec_.closes == 0 &&
+        c->sendCopy("data: x\n\n", 9) != SendResult::kClosed)
+      sent += 9;
     drainClient(p);
     return p->eof && rec_.closes == 1;
   }));
@@ -136,6 +142,26 @@ TEST_F(IoTest, CloseNotificationKeepsTheLoopAliveUntilDelivered) {
   c->close(false);
   uv_run(&loop_, UV_RUN_DEFAULT);  // returns only when nothing is left to do
   EXPECT_EQ(rec_.closes, 1);
+}
+
+TEST_F(IoTest, ForEachReachesEveryLiveConnection) {
+  Pair* p[3];
+  int tags[3];
+  for (int i = 0; i < 3; ++i) {
+    p[i] = connectPair();
+    adopt(p[i], ConnectionOptions(), "", &tags[i]);
+  }
+  closeClient(p[1]);
+  ASSERT_TRUE(runUntil([&] { return rec_.closes == 1; }));
+  // A last event for everyone still there, then a graceful closeAll.
+  ctx_->forEach([](Connection* c, void*) { c->sendCopy("event: bye\n\n", 12); },
+                nullptr);
+  ctx_->closeAll(true);
+  for (int i : {0, 2}) {
+    ASSERT_TRUE(readToEof(p[i]));
+    EXPECT_EQ(p[i]->got, "event: bye\n\n");
+  }
+  ASSERT_TRUE(runUntil([&] { return rec_.closes == 3; }));
 }
 
 TEST_F(IoTest, DestroyClosesEverythingWithoutNotifications) {

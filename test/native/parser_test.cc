@@ -104,9 +104,9 @@ class Recorder : public ParserHandler {
     check(e.id);
     EXPECT_EQ(e.has_event, !e.event.empty());
     EXPECT_TRUE(e.has_id || e.id.empty());
-    calls.push_back({"event", {e.has_event ? Arg(str(e.event)) : Arg(),
-                               e.has_id ? Arg(str(e.id)) : Arg(),
-                               str(e.data)}});
+    calls.push_back({"event",
+                     {e.has_event ? Arg(str(e.event)) : Arg(),
+                      e.has_id ? Arg(str(e.id)) : Arg(), str(e.data)}});
   }
   void onId(std::string_view id) override {
     check(id);
@@ -142,6 +142,7 @@ class Recorder : public ParserHandler {
 
  private:
   static void check(std::string_view v) {
+    EXPECT_NE(v.data(), nullptr);
     EXPECT_TRUE(isValidUtf8(v.data(), v.size())) << escape(v);
   }
 };
@@ -272,8 +273,9 @@ std::vector<Call> referenceParse(std::string_view input) {
     if (line.empty()) {
       if (has_id) calls.push_back({"id", {id}});
       if (has_data) {
-        calls.push_back({"event", {has_type ? Arg(type) : Arg(),
-                                   has_id ? Arg(id) : Arg(), data}});
+        calls.push_back(
+            {"event",
+             {has_type ? Arg(type) : Arg(), has_id ? Arg(id) : Arg(), data}});
       }
       type.clear();
       id.clear();
@@ -308,14 +310,14 @@ std::vector<Call> referenceParse(std::string_view input) {
       }
     } else if (field == "retry") {
       const bool digits =
-          !value.empty() && value.find_first_not_of("0123456789") ==
-                                std::string::npos;
+          !value.empty() &&
+          value.find_first_not_of("0123456789") == std::string::npos;
       if (!digits) {
         calls.push_back({"error", {"invalid-retry", value, line}});
         continue;
       }
-      std::string n = value.substr(std::min(value.find_first_not_of('0'),
-                                            value.size() - 1));
+      std::string n = value.substr(
+          std::min(value.find_first_not_of('0'), value.size() - 1));
       const std::string kMax = "18446744073709551615";
       if (n.size() > kMax.size() || (n.size() == kMax.size() && n > kMax)) {
         n = kMax;
@@ -349,14 +351,25 @@ std::string unescape(std::string_view s, bool* ok) {
       break;
     }
     switch (s[i]) {
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
-      case '0': out += '\0'; break;
-      case '\\': out += '\\'; break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case '0':
+        out += '\0';
+        break;
+      case '\\':
+        out += '\\';
+        break;
       case 'x': {
         const std::string hex(s.substr(i + 1, 2));
-        if (hex.size() != 2 || !std::isxdigit(static_cast<unsigned char>(hex[0])) ||
+        if (hex.size() != 2 ||
+            !std::isxdigit(static_cast<unsigned char>(hex[0])) ||
             !std::isxdigit(static_cast<unsigned char>(hex[1]))) {
           *ok = false;
           break;
@@ -365,7 +378,8 @@ std::string unescape(std::string_view s, bool* ok) {
         i += 2;
         break;
       }
-      default: *ok = false;
+      default:
+        *ok = false;
     }
   }
   return out;
@@ -514,12 +528,40 @@ INSTANTIATE_TEST_SUITE_P(Vectors, ParserVector,
 // ---- Random streams: split invariance and agreement with the model.
 
 std::string randomStream(std::mt19937* rng) {
-  static const char* const kPieces[] = {
-      "data:", "data: ", "data", "event:", "event: ", "id:", "id: ",
-      "retry:", "retry: ", ":", ": ", "\n", "\n", "\n", "\n\n", "\r", "\r\n",
-      "foo", " ", "a", "bc", "123", "99999999999999999999999", "\xEF\xBB\xBF",
-      "\xEF\xBB", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "\xF0\x9F", "\xC0",
-      "\x80", "\xED\xA0\x80", "\xFF", "\xC3\xA9", "{\"k\":\"v\"}"};
+  static const char* const kPieces[] = {"data:",
+                                        "data: ",
+                                        "data",
+                                        "event:",
+                                        "event: ",
+                                        "id:",
+                                        "id: ",
+                                        "retry:",
+                                        "retry: ",
+                                        ":",
+                                        ": ",
+                                        "\n",
+                                        "\n",
+                                        "\n",
+                                        "\n\n",
+                                        "\r",
+                                        "\r\n",
+                                        "foo",
+                                        " ",
+                                        "a",
+                                        "bc",
+                                        "123",
+                                        "99999999999999999999999",
+                                        "\xEF\xBB\xBF",
+                                        "\xEF\xBB",
+                                        "\xE2\x82\xAC",
+                                        "\xF0\x9F\x98\x80",
+                                        "\xF0\x9F",
+                                        "\xC0",
+                                        "\x80",
+                                        "\xED\xA0\x80",
+                                        "\xFF",
+                                        "\xC3\xA9",
+                                        "{\"k\":\"v\"}"};
   const size_t kCount = sizeof(kPieces) / sizeof(kPieces[0]);
   std::string s;
   const size_t pieces = (*rng)() % 40;
@@ -567,8 +609,8 @@ TEST(Parser, LargeEventAcrossManyFeeds) {
 TEST(Parser, ManyEventsInOneFeed) {
   std::string input;
   for (int i = 0; i < 1000; ++i) {
-    input += "id: " + std::to_string(i) + "\ndata: " + std::to_string(i) +
-             "\n\n";
+    input +=
+        "id: " + std::to_string(i) + "\ndata: " + std::to_string(i) + "\n\n";
   }
   const std::vector<Call> calls = parseWhole(input);
   ASSERT_EQ(calls.size(), 2000u);
@@ -589,10 +631,14 @@ TEST(ParserReset, DropsPendingLineAndBlock) {
 TEST(ParserReset, RearmsBom) {
   Recorder rec;
   Parser parser(&rec);
-  parser.feed("\xEF\xBB\xBF" "data: a\n\n");
+  parser.feed(
+      "\xEF\xBB\xBF"
+      "data: a\n\n");
   parser.reset();
   parser.feed("\xEF\xBB");
-  parser.feed("\xBF" "data: b\n\n");
+  parser.feed(
+      "\xBF"
+      "data: b\n\n");
   EXPECT_EQ(rec.calls, (std::vector<Call>{{"event", {Arg(), Arg(), "a"}},
                                           {"event", {Arg(), Arg(), "b"}}}));
 }
@@ -603,11 +649,16 @@ TEST(ParserReset, ForgetsPartialBomAndSequence) {
   parser.feed("\xEF\xBB");
   parser.reset();
   // The BF is now a lone continuation byte: one U+FFFD in the field name.
-  parser.feed("\xBF" "data: x\n\n");
-  EXPECT_EQ(rec.calls,
-            (std::vector<Call>{{"error",
-                                {"unknown-field", "\xEF\xBF\xBD" "data", "x",
-                                 "\xEF\xBF\xBD" "data: x"}}}));
+  parser.feed(
+      "\xBF"
+      "data: x\n\n");
+  EXPECT_EQ(rec.calls, (std::vector<Call>{{"error",
+                                           {"unknown-field",
+                                            "\xEF\xBF\xBD"
+                                            "data",
+                                            "x",
+                                            "\xEF\xBF\xBD"
+                                            "data: x"}}}));
 }
 
 TEST(ParserReset, ConsumeParsesPendingLineWithoutDispatch) {
@@ -620,8 +671,8 @@ TEST(ParserReset, ConsumeParsesPendingLineWithoutDispatch) {
   parser.feed("data: y");
   parser.reset(true);
   parser.feed("\n\n");  // a new stream: nothing pending
-  EXPECT_EQ(rec.calls, (std::vector<Call>{{"retry", {"5"}},
-                                          {"comment", {"c"}}}));
+  EXPECT_EQ(rec.calls,
+            (std::vector<Call>{{"retry", {"5"}}, {"comment", {"c"}}}));
 }
 
 TEST(ParserReset, ConsumeEndsTruncatedSequence) {
@@ -631,11 +682,11 @@ TEST(ParserReset, ConsumeEndsTruncatedSequence) {
   parser.reset(true);
   parser.feed("\xE2");
   parser.reset(true);  // the pending bytes alone form a line
-  EXPECT_EQ(rec.calls,
-            (std::vector<Call>{
-                {"comment", {"a\xEF\xBF\xBD"}},
-                {"error",
-                 {"unknown-field", "\xEF\xBF\xBD", "", "\xEF\xBF\xBD"}}}));
+  EXPECT_EQ(
+      rec.calls,
+      (std::vector<Call>{
+          {"comment", {"a\xEF\xBF\xBD"}},
+          {"error", {"unknown-field", "\xEF\xBF\xBD", "", "\xEF\xBF\xBD"}}}));
 }
 
 TEST(ParserReset, ConsumeAfterCompleteLineDoesNothing) {
@@ -728,7 +779,9 @@ TEST(ParserSteadyState, NoAllocationPerEvent) {
       parser.feed(std::string_view(stream).substr(at, 4096));
     }
   };
+  const size_t before_warm = g_allocations.load();
   feedAll();  // warm-up grows the buffers once
+  EXPECT_GT(g_allocations.load(), before_warm);
   const size_t events_warm = handler.events;
   const size_t before = g_allocations.load();
   feedAll();

@@ -149,12 +149,18 @@ void expectDecodesLikeReference(std::string_view in) {
 TEST(Utf8Decoder, SpecExamples) {
   const std::string r = std::string(kReplacementChar);
   EXPECT_EQ(decodeWithCuts("\xF0\x80", {}), r + r);
-  EXPECT_EQ(decodeWithCuts("\xE2\x82" "A", {}), r + "A");
+  EXPECT_EQ(decodeWithCuts("\xE2\x82"
+                           "A",
+                           {}),
+            r + "A");
   EXPECT_EQ(decodeWithCuts("\xED\xA0\x80", {}), r + r + r);
   EXPECT_EQ(decodeWithCuts("\xC0\x80", {}), r + r);
   EXPECT_EQ(decodeWithCuts("\xF4\x90\x80\x80", {}), r + r + r + r);
   EXPECT_EQ(decodeWithCuts("\xF0\x9F\x98", {}), r);
-  EXPECT_EQ(decodeWithCuts("a\xFF" "b", {}), "a" + r + "b");
+  EXPECT_EQ(decodeWithCuts("a\xFF"
+                           "b",
+                           {}),
+            "a" + r + "b");
   EXPECT_EQ(decodeWithCuts("\xE2\x82\xAC", {1}), "\xE2\x82\xAC");
   EXPECT_EQ(decodeWithCuts("\xF0\x9F\x98\x80", {1, 2, 3}), "\xF0\x9F\x98\x80");
 }
@@ -178,7 +184,9 @@ TEST(Utf8Decoder, TruncatedTailIsHeldAndCompleted) {
   EXPECT_EQ(o.body, "ab");
   EXPECT_EQ(o.body.data(), first.data());
   EXPECT_TRUE(decoder.hasPending());
-  const std::string second = "\xAC" "cd";
+  const std::string second =
+      "\xAC"
+      "cd";
   o = decoder.decode(second.data(), second.size(), &scratch);
   EXPECT_EQ(o.head, "\xE2\x82\xAC");
   EXPECT_EQ(o.body, "cd");
@@ -191,7 +199,8 @@ TEST(Utf8Decoder, CompletesOldAndHoldsNewInOneCall) {
   std::string scratch;
   decoder.decode("\xC3", 1, &scratch);
   const std::string next = "\xA9x\xF0\x9F";
-  const Utf8Decoder::Output o = decoder.decode(next.data(), next.size(), &scratch);
+  const Utf8Decoder::Output o =
+      decoder.decode(next.data(), next.size(), &scratch);
   EXPECT_EQ(o.head, "\xC3\xA9");
   EXPECT_EQ(o.body, "x");
   EXPECT_TRUE(decoder.hasPending());
@@ -213,10 +222,10 @@ TEST(Utf8Decoder, ResetForgetsPending) {
 // Every string of up to four bytes drawn from the bytes where the decoder's
 // decisions change, whole and at every split.
 TEST(Utf8Decoder, BoundaryBytesExhaustive) {
-  const uint8_t kBytes[] = {0x00, 0x0A, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F,
-                            0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xE1,
-                            0xEC, 0xED, 0xEE, 0xEF, 0xF0, 0xF1, 0xF3, 0xF4,
-                            0xF5, 0xFF};
+  const uint8_t kBytes[] = {0x00, 0x0A, 0x41, 0x7F, 0x80, 0x8F, 0x90,
+                            0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF,
+                            0xE0, 0xE1, 0xEC, 0xED, 0xEE, 0xEF, 0xF0,
+                            0xF1, 0xF3, 0xF4, 0xF5, 0xFF};
   const size_t n = sizeof(kBytes);
   std::string in;
   for (size_t len = 1; len <= 4; ++len) {
@@ -249,9 +258,9 @@ TEST(Utf8Decoder, RandomBytesAndSplits) {
     const bool mostly_valid = round % 2 == 0;
     while (in.size() < len) {
       if (mostly_valid && rng() % 8 != 0) {
-        static const char* const kChars[] = {"a", "\xC3\xA9", "\xE2\x82\xAC",
-                                             "\xF0\x9F\x98\x80", "\n",
-                                             "0123456789abcdef"};
+        static const char* const kChars[] = {
+            "a",  "\xC3\xA9",        "\xE2\x82\xAC", "\xF0\x9F\x98\x80",
+            "\n", "0123456789abcdef"};
         in += kChars[rng() % 6];
       } else {
         in += static_cast<char>(rng() & 0xFF);
@@ -267,7 +276,8 @@ TEST(Utf8Validate, MatchesReference) {
     std::string in;
     const size_t len = rng() % 24;
     for (size_t i = 0; i < len; ++i) {
-      in += static_cast<char>(rng() % 3 == 0 ? rng() & 0xFF : 0x20 + rng() % 90);
+      in +=
+          static_cast<char>(rng() % 3 == 0 ? rng() & 0xFF : 0x20 + rng() % 90);
     }
     size_t errors = 0;
     refDecode(in, &errors);
@@ -296,7 +306,10 @@ TEST(Utf16Length, CountsCodeUnits) {
   EXPECT_EQ(utf16Length("\xC3\xA9", 2), 1u);
   EXPECT_EQ(utf16Length("\xE2\x82\xAC", 3), 1u);
   EXPECT_EQ(utf16Length("\xF0\x9F\x98\x80", 4), 2u);
-  EXPECT_EQ(utf16Length("a\xF0\x9F\x98\x80" "b\xEF\xBF\xBD", 9), 5u);
+  EXPECT_EQ(utf16Length("a\xF0\x9F\x98\x80"
+                        "b\xEF\xBF\xBD",
+                        9),
+            5u);
 }
 
 TEST(Utf16Length, MatchesReferenceOnRepairedText) {

@@ -24,7 +24,6 @@ Connection::Connection(LoopContext* ctx, const ConnectionOptions& options,
                        void* user_data)
     : ctx_(ctx),
       user_data_(user_data),
-      slots_(inline_),
       high_water_mark_(options.high_water_mark),
       max_buffered_(options.max_buffered),
       heartbeat_ms_(clampMs(options.heartbeat_ms)),
@@ -35,7 +34,7 @@ Connection::Connection(LoopContext* ctx, const ConnectionOptions& options,
   tcp_.data = this;
 }
 
-Connection::~Connection() { releaseQueue(); }
+Connection::~Connection() = default;
 
 int Connection::adopt(LoopContext* ctx, int fd,
                       const ConnectionOptions& options, BufferRef head,
@@ -78,8 +77,7 @@ int Connection::adopt(LoopContext* ctx, int fd,
   ctx->noteTimings(c->heartbeat_ms_, c->idle_timeout_ms_, c->max_duration_ms_);
   SharedBuffer* h = head.release();
   if (h != nullptr && h->size() != 0) {
-    c->push(h);  // cannot fail: the inline slots are free
-    c->buffered_ = h->size();
+    c->queue_.push(h);  // cannot fail: the inline slots are free
     ctx->markDirty(c);
   } else if (h != nullptr) {
     h->unref();
@@ -92,8 +90,8 @@ SendResult Connection::send(BufferRef frame) {
   SharedBuffer* buf = frame.release();
   if (buf == nullptr) {
     if (state_ != State::kOpen) return SendResult::kClosed;
-    return buffered_ > high_water_mark_ ? SendResult::kBackpressure
-                                        : SendResult::kSuccess;
+    return queue_.bytes() > high_water_mark_ ? SendResult::kBackpressure
+                                             : SendResult::kSuccess;
   }
   return enqueue(buf, true);
 }
@@ -115,7 +113,7 @@ SendResult Connection::enqueue(SharedBuffer* buf, bool is_event) {
     return SendResult::kClosed;
   }
   size_t n = buf->size();
-  if (buffered_ + n > max_buffered_) {
+  if (queue_.bytes() + n > max_buffered_) {
     buf->unref();
     if (policy_ == SlowConsumerPolicy::kDrop) {
       ++ctx_->stats_.drops;
@@ -128,19 +126,18 @@ SendResult Connection::enqueue(SharedBuffer* buf, bool is_event) {
   }
   if (n == 0) {
     buf->unref();
-  } else if (!push(buf)) {
+  } else if (!queue_.push(buf)) {
     buf->unref();
     ++ctx_->stats_.drops;
     want_drain_ = true;
     return SendResult::kDropped;
   } else {
-    buffered_ += n;
     ctx_->markDirty(this);
   }
   uint64_t now = uv_now(ctx_->loop());
   last_write_ms_ = now;
   if (is_event) last_event_ms_ = now;
-  if (buffered_ > high_water_mark_) {
+  if (queue_.bytes() > high_water_mark_) {
     want_drain_ = true;
     return SendResult::kBackpressure;
   }
@@ -178,10 +175,12 @@ void Connection::tick(uint64_t now) {
     } else if (idle_timeout_ms_ != 0 &&
                now - last_event_ms_ >= idle_timeout_ms_) {
       closeWith(true, UV_ETIMEDOUT);
-    } else if (heartbeat_ms_ != 0 && begin_ == end_ &&
+    } else if (heartbeat_ms_ != 0 && queue_.empty() &&
                now - last_write_ms_ >= heartbeat_ms_) {
-      ++ctx_->stats_.heartbeats_sent;
-      enqueue(ctx_->keepalive_.share().release(), false);
+      SendResult r = enqueue(ctx_->keepalive_.share().release(), false);
+      if (r == SendResult::kSuccess || r == SendResult::kBackpressure) {
+        ++ctx_->stats_.heartbeats_sent;
+      }
     }
   } else if (state_ == State::kDraining || state_ == State::kShutdown) {
     // A client that stops reading must not hold a graceful close forever.
@@ -208,7 +207,7 @@ void Connection::readCb(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
 void Connection::closeCb(uv_handle_t* handle) {
   Connection* c = static_cast<Connection*>(handle->data);
   LoopContext* ctx = c->ctx_;
-  c->releaseQueue();
+  c->queue_.clear();
   c->state_ = State::kClosed;
   ctx->unlink(c);
   if (ctx->destroying_) {
@@ -226,88 +225,7 @@ void Connection::failedAdoptCloseCb(uv_handle_t* handle) {
   ctx->handleClosed();
 }
 
-// --- The write queue -------------------------------------------------------
-
-bool Connection::push(SharedBuffer* buf) {
-  if (end_ == cap_) {
-    if (begin_ >= cap_ / 2) {
-      // Slots are only our references: libuv copied the iovecs it holds.
-      std::memmove(slots_, slots_ + begin_, (end_ - begin_) * sizeof(Slot));
-      end_ -= begin_;
-      begin_ = 0;
-    } else {
-      uint32_t cap = cap_ * 2;
-      Slot* grown = static_cast<Slot*>(std::malloc(cap * sizeof(Slot)));
-      if (grown == nullptr) return false;
-      std::memcpy(grown, slots_ + begin_, (end_ - begin_) * sizeof(Slot));
-      if (slots_ != inline_) std::free(slots_);
-      slots_ = grown;
-      cap_ = cap;
-      end_ -= begin_;
-      begin_ = 0;
-    }
-  }
-  slots_[end_++] = Slot{buf, 0};
-  return true;
-}
-
-// Drops the first `bytes` queued bytes (accepted by the kernel).
-void Connection::consume(size_t bytes) {
-  buffered_ -= bytes;
-  while (bytes != 0) {
-    Slot& s = slots_[begin_];
-    size_t left = s.buf->size() - s.offset;
-    if (bytes < left) {
-      s.offset += bytes;
-      return;
-    }
-    bytes -= left;
-    s.buf->unref();
-    ++begin_;
-  }
-  if (begin_ == end_) resetQueue();
-}
-
-void Connection::popInflight() {
-  for (uint32_t i = 0; i < inflight_; ++i) {
-    Slot& s = slots_[begin_++];
-    size_t left = s.buf->size() - s.offset;
-    buffered_ -= left;
-    ctx_->stats_.bytes_written += left;
-    s.buf->unref();
-  }
-  inflight_ = 0;
-  if (begin_ == end_) resetQueue();
-}
-
-// An idle connection keeps only its inline slots.
-void Connection::resetQueue() {
-  begin_ = end_ = 0;
-  if (slots_ != inline_) {
-    std::free(slots_);
-    slots_ = inline_;
-    cap_ = kInlineSlots;
-  }
-}
-
-void Connection::releaseQueue() {
-  for (uint32_t i = begin_; i < end_; ++i) slots_[i].buf->unref();
-  buffered_ = 0;
-  inflight_ = 0;
-  resetQueue();
-}
-
-uint32_t Connection::fillIov(uv_buf_t* bufs, size_t* total) const {
-  uint32_t n = 0;
-  *total = 0;
-  for (uint32_t i = begin_; i < end_ && n < kMaxIov; ++i, ++n) {
-    const Slot& s = slots_[i];
-    size_t len = s.buf->size() - s.offset;
-    bufs[n] = uv_buf_init(s.buf->data() + s.offset, static_cast<unsigned>(len));
-    *total += len;
-  }
-  return n;
-}
+// --- Writing ---------------------------------------------------------------
 
 // Cork: everything queued during the turn leaves in one writev; what the
 // kernel refuses goes to one uv_write, and nothing else is written until
@@ -315,10 +233,10 @@ uint32_t Connection::fillIov(uv_buf_t* bufs, size_t* total) const {
 void Connection::flushNow() {
   if (state_ != State::kOpen && state_ != State::kDraining) return;
   if (write_req_ != nullptr) return;  // writeCb marks us dirty again
-  while (begin_ != end_) {
+  while (!queue_.empty()) {
     uv_buf_t bufs[kMaxIov];
     size_t total;
-    uint32_t n = fillIov(bufs, &total);
+    uint32_t n = queue_.fill(bufs, kMaxIov, &total);
     int r = uv_try_write(reinterpret_cast<uv_stream_t*>(&tcp_), bufs, n);
     ++ctx_->stats_.try_writes;
     if (r == UV_EAGAIN) r = 0;
@@ -327,7 +245,7 @@ void Connection::flushNow() {
       return;
     }
     ctx_->stats_.bytes_written += static_cast<size_t>(r);
-    consume(static_cast<size_t>(r));
+    queue_.consume(static_cast<size_t>(r));
     if (static_cast<size_t>(r) < total) {
       writeRest();
       break;
@@ -335,7 +253,7 @@ void Connection::flushNow() {
   }
   if (state_ == State::kOpen) {
     maybeDrain();
-  } else if (state_ == State::kDraining && inflight_ == end_ - begin_) {
+  } else if (state_ == State::kDraining && queue_.allInflight()) {
     startShutdown();  // libuv runs it after the write in flight
   }
 }
@@ -343,7 +261,7 @@ void Connection::flushNow() {
 void Connection::writeRest() {
   uv_buf_t bufs[kMaxIov];
   size_t total;
-  uint32_t n = fillIov(bufs, &total);
+  uint32_t n = queue_.fill(bufs, kMaxIov, &total);
   uv_write_t* req = new (std::nothrow) uv_write_t;
   if (req == nullptr) {
     closeWith(false, UV_ENOMEM);
@@ -351,15 +269,15 @@ void Connection::writeRest() {
   }
   req->data = this;
   ++ctx_->stats_.queued_writes;
-  int err = uv_write(req, reinterpret_cast<uv_stream_t*>(&tcp_), bufs, n,
-                     writeCb);
+  int err =
+      uv_write(req, reinterpret_cast<uv_stream_t*>(&tcp_), bufs, n, writeCb);
   if (err != 0) {
     delete req;
     closeWith(false, err);
     return;
   }
   write_req_ = req;
-  inflight_ = n;
+  queue_.markInflight(n);
 }
 
 void Connection::writeCb(uv_write_t* req, int status) {
@@ -372,15 +290,15 @@ void Connection::writeCb(uv_write_t* req, int status) {
     c->closeWith(false, status);
     return;
   }
-  c->popInflight();
-  if (c->state_ == State::kDraining || c->begin_ != c->end_) {
+  c->ctx_->stats_.bytes_written += c->queue_.popInflight();
+  if (c->state_ == State::kDraining || !c->queue_.empty()) {
     c->ctx_->markDirty(c);
   }
   if (c->state_ == State::kOpen) c->maybeDrain();
 }
 
 void Connection::maybeDrain() {
-  if (want_drain_ && buffered_ <= high_water_mark_) {
+  if (want_drain_ && queue_.bytes() <= high_water_mark_) {
     want_drain_ = false;
     ctx_->notify(this, Notification::kDrain, 0);
   }
@@ -393,8 +311,7 @@ void Connection::startShutdown() {
     return;
   }
   req->data = this;
-  int err = uv_shutdown(req, reinterpret_cast<uv_stream_t*>(&tcp_),
-                        shutdownCb);
+  int err = uv_shutdown(req, reinterpret_cast<uv_stream_t*>(&tcp_), shutdownCb);
   if (err != 0) {
     delete req;
     closeWith(false, err);

@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "core/io/loop_context.h"
+#include "core/io/write_queue.h"
 #include "core/shared_buffer.h"
 
 namespace sse {
@@ -26,9 +27,9 @@ struct ConnectionOptions {
   size_t high_water_mark = 64 * 1024;
   size_t max_buffered = 1024 * 1024;  // hard bound on queued bytes
   SlowConsumerPolicy policy = SlowConsumerPolicy::kClose;
-  uint64_t heartbeat_ms = 15000;   // ": keepalive" after this long unwritten
-  uint64_t idle_timeout_ms = 0;    // graceful close after no send() this long
-  uint64_t max_duration_ms = 0;    // graceful close this long after adopting
+  uint64_t heartbeat_ms = 15000;  // ": keepalive" after this long unwritten
+  uint64_t idle_timeout_ms = 0;   // graceful close after no send() this long
+  uint64_t max_duration_ms = 0;   // graceful close this long after adopting
 };
 
 // Owned by its LoopContext from adopt() until its kClose notification has
@@ -55,7 +56,7 @@ class Connection {
 
   // Bytes queued and not yet accepted by the kernel (bounded by
   // options.max_buffered).
-  size_t bufferedAmount() const { return buffered_; }
+  size_t bufferedAmount() const { return queue_.bytes(); }
   // True until close() is called or the client leaves.
   bool isOpen() const { return state_ == State::kOpen; }
   void* user_data() const { return user_data_; }
@@ -67,12 +68,7 @@ class Connection {
   // kDraining: graceful close writing its queue; kShutdown: uv_shutdown in
   // flight; kClosing: uv_close called; kClosed: close callback ran.
   enum class State : uint8_t { kOpen, kDraining, kShutdown, kClosing, kClosed };
-  struct Slot {
-    SharedBuffer* buf;
-    size_t offset;
-  };
-  static constexpr uint32_t kInlineSlots = 4;
-  static constexpr uint32_t kMaxIov = 256;  // iovecs per writev
+  static constexpr uint32_t kMaxIov = 256;            // iovecs per writev
   static constexpr uint64_t kDrainTimeoutMs = 10000;  // graceful close limit
 
   Connection(LoopContext* ctx, const ConnectionOptions& options,
@@ -80,12 +76,6 @@ class Connection {
   ~Connection();
 
   SendResult enqueue(SharedBuffer* buf, bool is_event);
-  bool push(SharedBuffer* buf);
-  void consume(size_t bytes);
-  void popInflight();
-  void resetQueue();
-  void releaseQueue();
-  uint32_t fillIov(uv_buf_t* bufs, size_t* total) const;
   void startShutdown();
   void flushNow();
   void writeRest();
@@ -108,11 +98,8 @@ class Connection {
   Connection* next_ = nullptr;
   Connection* next_dirty_ = nullptr;
   uv_write_t* write_req_ = nullptr;  // non-null while a uv_write is in flight
-  // Queue: slots_[begin_, end_); the first inflight_ of them belong to
-  // write_req_ and must stay referenced until writeCb.
-  Slot* slots_;
-  uint32_t begin_ = 0, end_ = 0, cap_ = kInlineSlots, inflight_ = 0;
-  size_t buffered_ = 0;
+  // Its in-flight slots belong to write_req_ until writeCb.
+  detail::WriteQueue queue_;
   size_t high_water_mark_;
   size_t max_buffered_;
   uint32_t heartbeat_ms_, idle_timeout_ms_, max_duration_ms_;
@@ -122,7 +109,6 @@ class Connection {
   SlowConsumerPolicy policy_;
   bool dirty_ = false;
   bool want_drain_ = false;  // a send returned kBackpressure or kDropped
-  Slot inline_[kInlineSlots];
 };
 
 }  // namespace sse

@@ -49,6 +49,14 @@ void LoopContext::closeAll(bool graceful) {
   }
 }
 
+void LoopContext::forEach(void (*fn)(Connection*, void*), void* arg) {
+  for (Connection* c = live_; c != nullptr;) {
+    Connection* next = c->next_;
+    fn(c, arg);
+    c = next;
+  }
+}
+
 void LoopContext::destroy(void (*done)(void*), void* arg) {
   if (destroying_) return;
   destroying_ = true;

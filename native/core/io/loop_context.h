@@ -22,8 +22,10 @@ struct Notification {
   Connection* connection;
   void* user_data;
   Kind kind;
-  // kClose: 0 after a graceful close, otherwise why (UV_EOF when the client
-  // left, UV_ECONNRESET, UV_ENOBUFS for a slow consumer, UV_ETIMEDOUT...).
+  // kClose: 0 when the embedder closed it (close/closeAll), otherwise why:
+  // UV_EOF (client left or half-closed), UV_ECONNRESET/UV_EPIPE, UV_ENOBUFS
+  // (slow consumer), UV_ETIMEDOUT (idle/max duration/drain limit).
+  // kDrain: always 0.
   int status;
 };
 
@@ -38,9 +40,9 @@ class LoopObserver {
 
 // Counters for metrics; plain fields, read on the loop's thread.
 struct LoopStats {
-  uint64_t connections_open = 0;      // adopted and not yet closed
-  uint64_t connections_adopted = 0;   // total ever adopted
-  uint64_t bytes_written = 0;         // accepted by the kernel
+  uint64_t connections_open = 0;     // adopted and not yet closed
+  uint64_t connections_adopted = 0;  // total ever adopted
+  uint64_t bytes_written = 0;        // accepted by the kernel
   uint64_t heartbeats_sent = 0;
   uint64_t drops = 0;                 // frames refused under kDrop
   uint64_t slow_consumer_closes = 0;  // connections closed under kClose
@@ -65,6 +67,12 @@ class LoopContext {
   // delivering notifications; once all close callbacks ran it frees the
   // connections and this context, then calls done(arg). Idempotent.
   void destroy(void (*done)(void* arg), void* arg);
+
+  // Calls fn(connection, arg) for every connection not yet closed (open or
+  // closing), e.g. to send a last event before closeAll, or to find the
+  // user_data of connections that destroy() will free without reporting;
+  // fn may send and close but must not call destroy().
+  void forEach(void (*fn)(Connection* c, void* arg), void* arg);
 
   uv_loop_t* loop() const { return loop_; }
   const LoopStats& stats() const { return stats_; }

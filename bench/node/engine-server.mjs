@@ -1,0 +1,61 @@
+// A server under test for bench/node/engine.bench.mjs. One of:
+//   adopted   createSSEStream (the core owns the socket)
+//   fallback  createSSEStream({ adopt: false }) (res.write under our stream)
+//   raw       a plain node:http res.write loop with template strings
+// GET /stream?n=N&how=turn|burst  N 32-byte events, one per loop turn or all in one turn
+// GET /idle                       an SSE response that stays open and silent
+// GET /stats                      { rss, cpu (user+system µs), open }
+import http from 'node:http';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const { createSSEStream } = require('../../dist/index.js');
+const mode = process.argv[2] ?? 'adopted';
+const TOKEN = '{"t":"Hello, world!!!!"}'; // data: + 24 bytes + \n\n = 32 bytes
+let open = 0;
+
+function start(req, res) {
+  if (mode === 'raw') {
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+    });
+    return {
+      send: (data) => res.write(`data: ${data}\n\n`),
+      close: () => res.end(),
+      onClose: (fn) => res.on('close', fn),
+    };
+  }
+  const s = createSSEStream(req, res, { adopt: mode === 'adopted', heartbeatMs: 0, maxBuffered: 64 << 20, highWaterMark: 64 << 20 });
+  return { send: (data) => s.send({ data }), close: () => s.close(), onClose: (fn) => s.on('close', fn) };
+}
+
+const server = http.createServer((req, res) => {
+  const url = new URL(req.url, 'http://x');
+  if (url.pathname === '/stats') {
+    const c = process.cpuUsage();
+    res.end(JSON.stringify({ rss: process.memoryUsage.rss(), cpu: c.user + c.system, open }));
+    return;
+  }
+  const s = start(req, res);
+  open++;
+  s.onClose(() => open--);
+  if (url.pathname === '/idle') return;
+  const n = Number(url.searchParams.get('n') ?? 1000);
+  if (url.searchParams.get('how') === 'burst') {
+    for (let i = 0; i < n; i++) s.send(TOKEN);
+    s.close();
+  } else {
+    let i = 0;
+    const step = () => {
+      s.send(TOKEN);
+      if (++i < n) setImmediate(step);
+      else s.close();
+    };
+    setImmediate(step);
+  }
+});
+server.keepAliveTimeout = 0;
+server.listen(0, '127.0.0.1', () => process.send?.({ port: server.address().port }));
+process.on('message', (m) => m === 'exit' && process.exit(0));

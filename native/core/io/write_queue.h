@@ -1,0 +1,67 @@
+// A connection's queue of shared buffer references waiting for the kernel.
+#ifndef SSE_CORE_IO_WRITE_QUEUE_H_
+#define SSE_CORE_IO_WRITE_QUEUE_H_
+
+#include <uv.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/shared_buffer.h"
+
+namespace sse {
+namespace detail {
+
+// FIFO of {buffer, offset} slots: a few inline (an idle or lightly used
+// connection allocates nothing), a heap array during bursts that is freed
+// when the queue empties. The first inflight() slots belong to a uv_write in
+// flight and stay referenced until popInflight().
+class WriteQueue {
+ public:
+  WriteQueue() = default;
+  WriteQueue(const WriteQueue&) = delete;
+  WriteQueue& operator=(const WriteQueue&) = delete;
+  ~WriteQueue() { clear(); }
+
+  // Takes the reference `buf` (size > 0) and returns true, or returns false
+  // without memory (the caller keeps the reference).
+  bool push(SharedBuffer* buf);
+  // Fills at most `max` iovecs from the front (in-flight slots included);
+  // returns how many and sets *total to their bytes.
+  uint32_t fill(uv_buf_t* bufs, uint32_t max, size_t* total) const;
+  // Drops the first `bytes` bytes (accepted by the kernel); no slot may be
+  // in flight.
+  void consume(size_t bytes);
+  // Marks the first `n` slots as owned by a uv_write in flight.
+  void markInflight(uint32_t n) { inflight_ = n; }
+  // Drops the in-flight slots (their write completed); returns their bytes.
+  size_t popInflight();
+  // Drops everything, in flight or not.
+  void clear();
+
+  size_t bytes() const { return bytes_; }
+  bool empty() const { return begin_ == end_; }
+  uint32_t slots() const { return end_ - begin_; }
+  uint32_t inflight() const { return inflight_; }
+  // True when every queued slot has been handed to a uv_write.
+  bool allInflight() const { return inflight_ == end_ - begin_; }
+
+ private:
+  struct Slot {
+    SharedBuffer* buf;
+    size_t offset;
+  };
+  static constexpr uint32_t kInlineSlots = 4;
+
+  void reset();
+
+  Slot* slots_ = inline_;
+  uint32_t begin_ = 0, end_ = 0, cap_ = kInlineSlots, inflight_ = 0;
+  size_t bytes_ = 0;
+  Slot inline_[kInlineSlots];
+};
+
+}  // namespace detail
+}  // namespace sse
+
+#endif  // SSE_CORE_IO_WRITE_QUEUE_H_
