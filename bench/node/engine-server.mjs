@@ -19,7 +19,6 @@ function start(req, res) {
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
-      Connection: 'keep-alive',
     });
     return {
       send: (data) => res.write(`data: ${data}\n\n`),

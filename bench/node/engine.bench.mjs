@@ -46,7 +46,7 @@ function consume(port, pathname) {
     let events = 0;
     let headDone = false;
     let prevNl = false;
-    sock.on('connect', () => sock.write(`GET ${pathname} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n`));
+    sock.on('connect', () => sock.write(`GET ${pathname} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nConnection: close\r\n\r\n`));
     sock.on('data', (buf) => {
       let i = 0;
       if (!headDone) {
