@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "utf8_reference.h"
+
 #include "core/utf8.h"
 
 // Counts allocations for the steady-state test. Weak, so another test file
@@ -182,76 +184,7 @@ std::vector<size_t> randomCuts(size_t size, std::mt19937* rng) {
 
 // ---- Reference model: the spec's algorithms, literally, on whole input.
 
-std::string refDecodeUtf8(std::string_view in) {
-  std::string out;
-  auto emit = [&out](uint32_t cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  };
-  uint32_t cp = 0;
-  int needed = 0;
-  int seen = 0;
-  uint8_t lower = 0x80;
-  uint8_t upper = 0xBF;
-  size_t i = 0;
-  while (i < in.size()) {
-    const uint8_t b = static_cast<uint8_t>(in[i]);
-    if (needed == 0) {
-      ++i;
-      if (b <= 0x7F) {
-        emit(b);
-      } else if (b >= 0xC2 && b <= 0xDF) {
-        needed = 1;
-        cp = b & 0x1F;
-      } else if (b >= 0xE0 && b <= 0xEF) {
-        if (b == 0xE0) lower = 0xA0;
-        if (b == 0xED) upper = 0x9F;
-        needed = 2;
-        cp = b & 0xF;
-      } else if (b >= 0xF0 && b <= 0xF4) {
-        if (b == 0xF0) lower = 0x90;
-        if (b == 0xF4) upper = 0x8F;
-        needed = 3;
-        cp = b & 0x7;
-      } else {
-        emit(0xFFFD);
-      }
-      continue;
-    }
-    if (b < lower || b > upper) {
-      cp = 0;
-      needed = seen = 0;
-      lower = 0x80;
-      upper = 0xBF;
-      emit(0xFFFD);
-      continue;  // b is processed again
-    }
-    ++i;
-    lower = 0x80;
-    upper = 0xBF;
-    cp = (cp << 6) | (b & 0x3F);
-    if (++seen == needed) {
-      emit(cp);
-      cp = 0;
-      needed = seen = 0;
-    }
-  }
-  if (needed != 0) emit(0xFFFD);
-  return out;
-}
+// refDecodeUtf8 comes from utf8_reference.h.
 
 std::vector<Call> referenceParse(std::string_view input) {
   std::string text = refDecodeUtf8(input);
