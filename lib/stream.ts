@@ -7,6 +7,7 @@ import { resolveOptions, type ResolvedOptions, type SSEStreamOptions } from './o
 import { NativeSink, closeAllAdopted } from './sinks/native-sink';
 import { ResponseSink } from './sinks/response-sink';
 import { SendResult, type Sink, type SinkEvents } from './sinks/sink';
+import { createWebStream, type WebSSEStream } from './web';
 
 const open = new Set<SSEStream>();
 
@@ -178,7 +179,10 @@ function isResponse(x: unknown): x is Res {
  * stream writes through res.write. Bad options or headers: a TypeError
  * before anything is written.
  */
-export function createSSEStream(req: Req, res: Res, options?: SSEStreamOptions): SSEStream {
+export function createSSEStream(options?: SSEStreamOptions): WebSSEStream;
+export function createSSEStream(req: Req, res: Res, options?: SSEStreamOptions): SSEStream;
+export function createSSEStream(req?: Req | SSEStreamOptions, res?: Res, options?: SSEStreamOptions): SSEStream | WebSSEStream {
+  if (res === undefined && !isRequest(req)) return createWebStream(req as SSEStreamOptions | undefined);
   if (!isRequest(req)) throw new TypeError('createSSEStream: `req` must be an http.IncomingMessage');
   if (!isResponse(res)) throw new TypeError('createSSEStream: `res` must be an http.ServerResponse');
   const opts = resolveOptions(options);
