@@ -5,3 +5,19 @@ export { createParser, ParseError } from './parser';
 export type { EventSourceMessage, EventSourceParser, ParserCallbacks, ParserConfig, ParseErrorType } from './parser';
 export { createSSEStream, closeAll, SSEStream } from './stream';
 export type { SSEStreamOptions } from './options';
+export { sseResponse, SSE_HEADERS } from './web';
+export type { WebSSEStream, WebSSEStreamOptions } from './web';
+// Clients (Node: node:http + the native parser); also at 'sse-native/client'.
+export {
+  EventSource,
+  SSEErrorEvent,
+  fetchEventSource,
+  events,
+  isRetryable,
+  SSEClientError,
+  SSEHttpError,
+  SSEContentTypeError,
+  SSENetworkError,
+  SSERetriesExhaustedError,
+} from './client';
+export type { EventSourceInit, EventsInit, FetchEventSourceInit, SSEResponseInfo, FetchLike, HeadersLike } from './client';

@@ -7,7 +7,7 @@ import { resolveOptions, type ResolvedOptions, type SSEStreamOptions } from './o
 import { NativeSink, closeAllAdopted } from './sinks/native-sink';
 import { ResponseSink } from './sinks/response-sink';
 import { SendResult, type Sink, type SinkEvents } from './sinks/sink';
-import { createWebStream, type WebSSEStream } from './web';
+import { createWebStream, type WebSSEStream, type WebSSEStreamOptions } from './web';
 
 const open = new Set<SSEStream>();
 
@@ -179,10 +179,10 @@ function isResponse(x: unknown): x is Res {
  * stream writes through res.write. Bad options or headers: a TypeError
  * before anything is written.
  */
-export function createSSEStream(options?: SSEStreamOptions): WebSSEStream;
+export function createSSEStream(options?: WebSSEStreamOptions): WebSSEStream;
 export function createSSEStream(req: Req, res: Res, options?: SSEStreamOptions): SSEStream;
 export function createSSEStream(req?: Req | SSEStreamOptions, res?: Res, options?: SSEStreamOptions): SSEStream | WebSSEStream {
-  if (res === undefined && !isRequest(req)) return createWebStream(req as SSEStreamOptions | undefined);
+  if (res === undefined && !isRequest(req)) return createWebStream(req as WebSSEStreamOptions | undefined);
   if (!isRequest(req)) throw new TypeError('createSSEStream: `req` must be an http.IncomingMessage');
   if (!isResponse(res)) throw new TypeError('createSSEStream: `res` must be an http.ServerResponse');
   const opts = resolveOptions(options);
@@ -242,8 +242,14 @@ function fallBack(req: Req, res: Res, stream: SSEStream, opts: ResolvedOptions):
   const http2 = req.httpVersionMajor === 2;
   const [names, values] = responseHeaders(res, opts, http2);
   for (const name of res.getHeaderNames()) res.removeHeader(name);
+  // A client that asked for `Connection: close` gets it: Node then ends the
+  // connection with the response instead of keeping it alive.
+  const wantsClose = !http2 && /(^|,)\s*close\s*(,|$)/i.test(String(req.headers.connection ?? ''));
   const headers: Record<string, string[]> = {};
-  names.forEach((n, i) => (headers[n] ??= []).push(values[i]));
+  names.forEach((n, i) => {
+    if (wantsClose && n.toLowerCase() === 'connection') return;
+    (headers[n] ??= []).push(values[i]);
+  });
   (res as ServerResponse).writeHead(opts.status, headers);
   (res as ServerResponse).flushHeaders();
   (req as IncomingMessage).socket?.setNoDelay?.(true);

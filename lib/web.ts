@@ -1,10 +1,22 @@
-// The web sink: createSSEStream() with no request returns a
-// ReadableStream<Uint8Array> fed with frames the core encoded.
-// (Being written: see issue 5.)
+// Fetch-style servers (Next.js App Router, Hono, any handler returning a
+// Response): createSSEStream() with no request returns a ReadableStream fed
+// with frames the core encoded, and sseResponse() wraps it in a Response.
 import type { SSEMessage } from './encoder';
-import type { SSEStreamOptions } from './options';
-import type { SSEStream } from './stream';
+import { resolveOptions, type ResolvedOptions, type SSEStreamOptions } from './options';
+import { WebSink } from './sinks/web-sink';
+import { SSEStream } from './stream';
 
+/** Options of the fetch-style createSSEStream(): those of every stream, plus the request. */
+export interface WebSSEStreamOptions extends SSEStreamOptions {
+  /**
+   * The incoming Request, when there is one (Next.js and Hono pass it): its
+   * `Last-Event-ID` header (or `lastEventId` query parameter) becomes
+   * `sse.lastEventId`, and its `signal` aborting closes the stream.
+   */
+  request?: Request;
+}
+
+/** What the fetch-style createSSEStream() returns. */
 export interface WebSSEStream {
   /** The response body: hand it to `new Response(stream)` or sseResponse(stream). */
   readonly stream: ReadableStream<Uint8Array>;
@@ -16,6 +28,93 @@ export interface WebSSEStream {
   readonly sse: SSEStream;
 }
 
-export function createWebStream(_options?: SSEStreamOptions): WebSSEStream {
-  throw new Error('createSSEStream(): the web sink is not built yet');
+// The status and headers given to createSSEStream(), for sseResponse().
+const responseParts = new WeakMap<ReadableStream<Uint8Array>, { status: number; headers: ResolvedOptions['headers'] }>();
+
+function requestLastEventId(request: Request | undefined): string | undefined {
+  if (request === undefined) return undefined;
+  const header = request.headers.get('last-event-id');
+  if (header !== null) return header;
+  try {
+    return new URL(request.url).searchParams.get('lastEventId') ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Starts an SSE stream for a fetch-style handler. Nothing is written until
+ * the framework reads `stream`; sends before that are queued (send() returns
+ * false past `highWaterMark`, and `maxBuffered` / `onSlowConsumer` bound the
+ * queue). When the client goes away the framework cancels `stream`: then
+ * `sse.signal` aborts and `sse` emits 'close'. The `status`
+ * and `headers` options are kept for sseResponse(stream), which uses them
+ * unless its own `init` says otherwise. TypeError for bad options, before
+ * anything is created.
+ */
+export function createWebStream(options?: WebSSEStreamOptions): WebSSEStream {
+  const opts = resolveOptions(options);
+  const request = options?.request;
+  if (request !== undefined && (typeof request !== 'object' || request === null || typeof request.headers?.get !== 'function')) {
+    throw new TypeError('`request` must be a fetch Request');
+  }
+  const sse = new SSEStream(requestLastEventId(request), opts);
+  const sink = new WebSink(opts, sse.sinkEvents());
+  sse.attach(sink);
+  if (opts.status !== 200 || Object.keys(opts.headers).length > 0) {
+    responseParts.set(sink.stream, { status: opts.status, headers: opts.headers });
+  }
+  if (opts.retry !== undefined) sse.write([undefined, undefined, undefined, opts.retry, undefined]);
+
+  const signal = request?.signal;
+  if (signal) {
+    const onAbort = () => sink.gone();
+    if (signal.aborted) onAbort();
+    else {
+      signal.addEventListener('abort', onAbort, { once: true });
+      sse.once('close', () => signal.removeEventListener('abort', onAbort));
+    }
+  }
+  return {
+    stream: sink.stream,
+    send: (msg) => sse.send(msg),
+    close: () => sse.close(),
+    sse,
+  };
+}
+
+/** Headers of every SSE response; sseResponse's `init.headers` add to or override them. */
+export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache, no-transform',
+  Connection: 'keep-alive',
+  'X-Accel-Buffering': 'no',
+});
+
+/**
+ * A Response streaming `stream` (usually createSSEStream().stream) with the
+ * SSE headers, then the `headers` and `status` given to createSSEStream(),
+ * then `init`: each adds to or replaces the one before (Set-Cookie values are
+ * appended). The status defaults to 200. Behind a server speaking HTTP/2 to
+ * the client, delete `Connection` from `response.headers` (Node's http2
+ * refuses connection-specific headers).
+ */
+export function sseResponse(stream: ReadableStream<Uint8Array>, init: ResponseInit = {}): Response {
+  if (typeof (stream as { getReader?: unknown } | null)?.getReader !== 'function') throw new TypeError('sseResponse: `stream` must be a ReadableStream');
+  const headers = new Headers(SSE_HEADERS);
+  const put = (value: string, name: string) => {
+    if (name.toLowerCase() === 'set-cookie') headers.append(name, value);
+    else headers.set(name, value);
+  };
+  const parts = responseParts.get(stream);
+  if (parts !== undefined) {
+    for (const [name, value] of Object.entries(parts.headers)) {
+      if (Array.isArray(value)) {
+        headers.delete(name);
+        for (const v of value as readonly string[]) headers.append(name, v);
+      } else put(String(value), name);
+    }
+  }
+  if (init.headers !== undefined) new Headers(init.headers).forEach(put);
+  return new Response(stream, { ...init, status: init.status ?? parts?.status ?? 200, headers });
 }

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suites need when they are missing
 # (libuv1-dev for the CMake build of the core, GoogleTest, Google Benchmark,
-# clang + its runtime for the fuzzer). Needs root or sudo; does nothing when
-# everything is present.
+# clang + its runtime for the fuzzer, chromium for the browser tests). Needs
+# root or sudo; does nothing when everything is present.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config python3 libuv1-dev libgtest-dev libbenchmark-dev
-      clang libclang-rt-14-dev)
+      clang libclang-rt-14-dev chromium)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 [ "${#missing[@]}" -eq 0 ] && exit 0

@@ -30,7 +30,7 @@ function rssOf(pid) {
 }
 
 async function startServer(mode) {
-  const child = fork(path.join(here, 'engine-server.mjs'), [mode], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(path.join(here, 'engine-server.mjs'), [mode], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const port = await new Promise((resolve) => child.once('message', (m) => resolve(m.port)));
   try {
     fs.writeFileSync(`/proc/${child.pid}/comm`, `srv-${mode}`.slice(0, 15));
@@ -87,6 +87,8 @@ async function stream(server, how) {
 
 async function idle(server) {
   const socks = [];
+  const collect = () => new Promise((r) => { server.child.once('message', r); server.child.send('gc'); });
+  await collect();
   const before = rssOf(server.child.pid);
   for (let i = 0; i < IDLE; i++) {
     const s = net.connect({ port: server.port, host: '127.0.0.1', localAddress: `127.0.0.${2 + (i % 50)}` });
@@ -98,6 +100,7 @@ async function idle(server) {
   // Wait until every client saw its head.
   await Promise.all(socks.map((s) => new Promise((r) => (s.bytesRead > 0 ? r() : s.once('data', r)))));
   await new Promise((r) => setTimeout(r, 500));
+  await collect();
   const after = rssOf(server.child.pid);
   for (const s of socks) s.destroy();
   return (after - before) / IDLE;

@@ -1,0 +1,660 @@
+// The whole-server benchmark suite: each server under test (bench/servers/)
+// in its own process pinned to CPU 0, the native load generator
+// (bench/load/sse_load) pinned to CPU 1, every scenario run a few times,
+// medians reported with ratios against the anchors of the same run.
+//
+//   node bench/run.mjs                 quick suite (a few minutes)
+//   node bench/run.mjs --full          the whole matrix (under an hour)
+//   node bench/run.mjs --soak-minutes 60 [--soak-server sse-native-adopted]
+//        [--soak-subs 1000] [--soak-rate 100] [--soak-interval-s 60]
+//   options: --servers a,b  --scenarios x,y  --reps N  --no-build  --out DIR
+//
+// Writes bench/results/latest.{md,svg,json} (soak: bench/results/soak.md).
+// Every process started here is stopped here, by pid; every wait is bounded.
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const argv = process.argv.slice(2);
+const flag = (name) => argv.includes(`--${name}`);
+const opt = (name, dflt) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : dflt;
+};
+
+const FULL = flag('full');
+const MODE = FULL ? 'full' : 'quick';
+const OUT = path.resolve(root, opt('out', 'bench/results'));
+const GEN = path.join(root, 'out/bench/bench/load/sse_load');
+const FLOOR = path.join(root, 'out/bench/bench/load/sse_floor');
+// Node scripts, except c-floor: the C reference (bench/load/sse_floor.cc).
+const SERVERS = {
+  'sse-native-adopted': 'bench/servers/sse-native-adopted.mjs',
+  'sse-native-fallback': 'bench/servers/sse-native-fallback.mjs',
+  raw: 'bench/servers/raw.mjs',
+  'better-sse': 'bench/servers/better-sse.mjs',
+  'c-floor': FLOOR,
+};
+const ANCHORS = ['raw', 'better-sse', 'c-floor'];
+
+// Scenario matrix. `reps` may be overridden with --reps.
+const QUICK = [
+  { id: 'fanout-turn-1k', kind: 'fanout', subs: 1000, n: 400, bytes: 64, mode: 'turn', reps: 3 },
+  { id: 'fanout-burst-1k', kind: 'fanout', subs: 1000, n: 400, bytes: 64, mode: 'burst', reps: 3 },
+  { id: 'latency-100', kind: 'latency', subs: 100, rate: 100, secs: 3, bytes: 64, reps: 3 },
+  { id: 'latency-1k', kind: 'latency', subs: 1000, rate: 100, secs: 3, bytes: 64, reps: 3 },
+  { id: 'single-stream', kind: 'single', subs: 1, n: 200000, bytes: 32, per: 1000, reps: 3 },
+  { id: 'idle-10k', kind: 'idle', subs: 10000, reps: 1 },
+  { id: 'churn', kind: 'churn', subs: 200, total: 5000, reps: 1 },
+];
+const FULL_MATRIX = [
+  { id: 'fanout-turn-1k', kind: 'fanout', subs: 1000, n: 2000, bytes: 64, mode: 'turn', reps: 3 },
+  { id: 'fanout-burst-1k', kind: 'fanout', subs: 1000, n: 2000, bytes: 64, mode: 'burst', reps: 3 },
+  { id: 'fanout-turn-10k', kind: 'fanout', subs: 10000, n: 200, bytes: 64, mode: 'turn', reps: 2 },
+  { id: 'fanout-burst-10k', kind: 'fanout', subs: 10000, n: 200, bytes: 64, mode: 'burst', reps: 2 },
+  { id: 'latency-100', kind: 'latency', subs: 100, rate: 100, secs: 10, bytes: 64, reps: 3 },
+  { id: 'latency-1k', kind: 'latency', subs: 1000, rate: 100, secs: 10, bytes: 64, reps: 3 },
+  { id: 'single-stream', kind: 'single', subs: 1, n: 1000000, bytes: 32, per: 1000, reps: 3 },
+  { id: 'idle-10k', kind: 'idle', subs: 10000, reps: 2 },
+  { id: 'idle-19k', kind: 'idle', subs: 19000, reps: 2 },
+  { id: 'churn', kind: 'churn', subs: 500, total: 20000, reps: 1 },
+];
+
+// What each scenario reports; lower: smaller is better.
+const METRICS = {
+  fanout: [
+    ['cpu_s_per_M', 'server CPU s / M deliveries', true],
+    ['deliveries_per_s', 'deliveries/s', false],
+    ['p99_ms', 'p99 latency ms', true],
+    ['rss_mb', 'RSS after, MB', true],
+  ],
+  latency: [
+    ['p50_ms', 'p50 ms', true],
+    ['p99_ms', 'p99 ms', true],
+    ['max_ms', 'max ms', true],
+    ['cpu_s_per_M', 'server CPU s / M deliveries', true],
+  ],
+  single: [
+    ['events_per_s', 'events/s received', false],
+    ['cpu_s_per_M', 'server CPU s / M events', true],
+  ],
+  idle: [
+    ['kb_per_conn', 'RSS KB / connection', true],
+    ['kb_marginal', 'RSS KB / connection, second half', true],
+    ['connect_per_s', 'connections/s (setup)', false],
+  ],
+  churn: [
+    ['connect_per_s', 'connect+close/s', false],
+    ['fd_delta', 'fds after - before (2nd storm)', true],
+    ['rss_delta_mb', 'RSS after - before (2nd storm), MB', true],
+  ],
+};
+
+const children = new Set();
+function killAll() {
+  for (const c of children) {
+    try {
+      process.kill(c.pid, 'SIGKILL');
+    } catch {}
+  }
+}
+process.on('exit', killAll);
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    killAll();
+    process.exit(130);
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const log = (...a) => console.error('[bench]', ...a);
+
+// Runs `cmd` under bash with the open-file limit raised and pinned to `cpu`
+// (exec keeps the pid, so the pid is the program's own).
+function startPinned(cpu, cmd, args) {
+  const q = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
+  const line = `ulimit -n 20000 2>/dev/null || ulimit -n $(ulimit -Hn); exec taskset -c ${cpu} ${[cmd, ...args].map(q).join(' ')}`;
+  const child = spawn('bash', ['-c', line], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  child.exited = new Promise((r) => child.once('exit', (code, sig) => (children.delete(child), r({ code, sig }))));
+  return child;
+}
+
+async function stop(child, ms = 3000) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(child.pid, 'SIGTERM');
+  } catch {}
+  const t = setTimeout(() => {
+    try {
+      process.kill(child.pid, 'SIGKILL');
+    } catch {}
+  }, ms);
+  await child.exited;
+  clearTimeout(t);
+}
+
+function lines(stream, onLine) {
+  let buf = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      onLine(buf.slice(0, i));
+      buf = buf.slice(i + 1);
+    }
+  });
+}
+
+async function startServer(name) {
+  const child =
+    name === 'c-floor' ? startPinned(0, FLOOR, ['0']) : startPinned(0, process.execPath, ['--expose-gc', SERVERS[name], '0']);
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const port = await new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${name}: no LISTENING in 10 s: ${stderr}`)), 10000);
+    lines(child.stdout, (l) => {
+      const m = /^LISTENING (\d+)/.exec(l);
+      if (m) {
+        clearTimeout(t);
+        resolve(Number(m[1]));
+      }
+    });
+    child.exited.then(() => reject(new Error(`${name} exited: ${stderr}`)));
+  });
+  return { name, child, port, stderr: () => stderr };
+}
+
+async function http(srv, pathname, timeoutMs = 10000) {
+  const r = await fetch(`http://127.0.0.1:${srv.port}${pathname}`, { signal: AbortSignal.timeout(timeoutMs) });
+  const text = await r.text();
+  return text ? JSON.parse(text) : {};
+}
+const stats = (srv, gc = false) => http(srv, gc ? '/stats?gc=1' : '/stats');
+
+function fdCount(pid) {
+  try {
+    return fs.readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return NaN;
+  }
+}
+
+// Starts the load generator; resolves `ready` at its READY line, `result`
+// with its final JSON line (intervals go to onInterval).
+function startGen(args, onInterval) {
+  const child = startPinned(1, GEN, args);
+  let readyResolve;
+  const ready = new Promise((r) => (readyResolve = r));
+  let final = null;
+  let stderr = '';
+  lines(child.stdout, (l) => {
+    if (!l.startsWith('{')) return;
+    const j = JSON.parse(l);
+    if (j.kind === 'final') final = j;
+    else onInterval?.(j);
+  });
+  lines(child.stderr, (l) => {
+    stderr += l + '\n';
+    if (l.startsWith('READY')) readyResolve(l);
+  });
+  const result = child.exited.then(({ code }) => {
+    readyResolve(null);
+    if (!final) throw new Error(`sse_load exited ${code} without a result: ${stderr}`);
+    return final;
+  });
+  result.catch(() => {}); // awaited later; a failure is reported there
+  return { child, ready, result };
+}
+
+async function waitConnections(srv, n, ms = 15000) {
+  const end = Date.now() + ms;
+  let s;
+  do {
+    s = await stats(srv);
+    if (s.connections >= n) return s;
+    await sleep(50);
+  } while (Date.now() < end);
+  return s;
+}
+
+async function withTimeout(p, ms, onTimeout) {
+  let t;
+  const timer = new Promise((r) => (t = setTimeout(() => r('timeout'), ms)));
+  const v = await Promise.race([p, timer]);
+  clearTimeout(t);
+  if (v === 'timeout') {
+    await onTimeout();
+    return p;
+  }
+  return v;
+}
+
+// ---- scenarios: each takes a fresh server and returns { metrics, notes }.
+
+async function fanout(srv, sc) {
+  const n = sc.n;
+  const base = ['--port', srv.port, '--path', '/sub', '--connections', sc.subs, '--until-events', n, '--sources', 4];
+  const gen = startGen([...base, '--duration', 600]);
+  await withTimeout(gen.ready, 60000, () => stop(gen.child));
+  await waitConnections(srv, sc.subs);
+  const s0 = await stats(srv);
+  const q = sc.kind === 'single' ? `n=${n}&bytes=${sc.bytes}&mode=turn&per=${sc.per}` : `n=${n}&bytes=${sc.bytes}&mode=${sc.mode}`;
+  await http(srv, `/publish?${q}`);
+  const budget = sc.kind === 'single' ? 120000 : 240000;
+  const r = await withTimeout(gen.result, budget, () => stop(gen.child));
+  const s1 = await stats(srv);
+  const expected = sc.subs * n;
+  const cpuS = (s1.cpu_us - s0.cpu_us) / 1e6;
+  const notes = [];
+  if (r.events < expected) notes.push(`received ${r.events} of ${expected} events`);
+  if (r.connect_errors + r.http_errors + r.read_errors + r.bad_stamps) notes.push(errNote(r));
+  return {
+    metrics: {
+      cpu_s_per_M: (cpuS / Math.max(1, r.events)) * 1e6,
+      deliveries_per_s: r.events_per_s,
+      events_per_s: r.events_per_s,
+      p99_ms: r.lat_ms.p99,
+      rss_mb: s1.rss / 2 ** 20,
+    },
+    notes,
+    fanoutPath: s1.fanout,
+    gen: r,
+  };
+}
+
+async function latency(srv, sc) {
+  const n = sc.rate * sc.secs;
+  const gen = startGen(['--port', srv.port, '--connections', sc.subs, '--until-events', n, '--sources', 4, '--duration', sc.secs + 60]);
+  await withTimeout(gen.ready, 60000, () => stop(gen.child));
+  await waitConnections(srv, sc.subs);
+  const s0 = await stats(srv);
+  await http(srv, `/publish?n=${n}&bytes=${sc.bytes}&rate=${sc.rate}`);
+  const r = await withTimeout(gen.result, (sc.secs + 30) * 1000, () => stop(gen.child));
+  const s1 = await stats(srv);
+  const notes = [];
+  if (r.events < sc.subs * n) notes.push(`received ${r.events} of ${sc.subs * n} events`);
+  if (r.connect_errors + r.http_errors + r.read_errors + r.bad_stamps) notes.push(errNote(r));
+  return {
+    metrics: {
+      p50_ms: r.lat_ms.p50,
+      p99_ms: r.lat_ms.p99,
+      max_ms: r.lat_ms.max,
+      cpu_s_per_M: ((s1.cpu_us - s0.cpu_us) / 1e6 / Math.max(1, r.events)) * 1e6,
+    },
+    notes,
+    fanoutPath: s1.fanout,
+    gen: r,
+  };
+}
+
+// RSS per idle connection two ways: (RSS with N - RSS with 0) / N, and the
+// marginal cost of the second half of the N (no start-up costs in it).
+async function idle(srv, sc) {
+  await sleep(300);
+  const s0 = await stats(srv, true);
+  const half = Math.floor(sc.subs / 2);
+  const gens = [];
+  const notes = [];
+  let sHalf;
+  let connectMs = 0;
+  for (const count of [half, sc.subs - half]) {
+    const gen = startGen(['--port', srv.port, '--connections', count, '--sources', 4, '--duration', 300]);
+    gens.push(gen);
+    const ready = await withTimeout(gen.ready, 120000, () => stop(gen.child));
+    connectMs += Number(/t_ms=([\d.]+)/.exec(ready ?? '')?.[1] ?? NaN);
+    await waitConnections(srv, gens.length === 1 ? half : sc.subs, 30000);
+    await sleep(1000);
+    if (gens.length === 1) sHalf = await stats(srv, true);
+  }
+  const s2 = await stats(srv, true);
+  for (const g of gens) await stop(g.child);
+  const rs = await Promise.all(gens.map((g) => g.result));
+  const held = s2.connections;
+  if (held < sc.subs) notes.push(`server held ${held} of ${sc.subs}`);
+  for (const r of rs) if (r.connect_errors + r.http_errors + r.read_errors + r.disconnects) notes.push(errNote(r));
+  const connected = rs.reduce((a, r) => a + r.connected, 0);
+  return {
+    metrics: {
+      kb_per_conn: (s2.rss - s0.rss) / Math.max(1, held) / 1024,
+      kb_marginal: (s2.rss - sHalf.rss) / Math.max(1, held - sHalf.connections) / 1024,
+      connect_per_s: (connected / connectMs) * 1000,
+    },
+    notes,
+    gen: rs[1],
+  };
+}
+
+// Two storms on one server: the first warms it up, the second is measured
+// (fds and RSS before and after it), so a leak shows as a delta.
+async function churn(srv, sc) {
+  const storm = async () => {
+    const gen = startGen(['--port', srv.port, '--connections', sc.subs, '--churn-total', sc.total, '--sources', 4, '--duration', 120]);
+    const r = await withTimeout(gen.result, 150000, () => stop(gen.child));
+    let s;
+    for (let i = 0; i < 50; i++) {
+      s = await stats(srv);
+      if (s.connections === 0) break;
+      await sleep(100);
+    }
+    await sleep(500);
+    s = await stats(srv, true);
+    return { r, s, fds: fdCount(s.pid) };
+  };
+  await sleep(300);
+  const a = await storm();
+  const b = await storm();
+  const notes = [];
+  for (const { r, s } of [a, b]) {
+    if (r.churned < sc.total) notes.push(`churned ${r.churned} of ${sc.total}`);
+    if (s.connections !== 0) notes.push(`server still counts ${s.connections} connections`);
+    if (r.connect_errors + r.http_errors) notes.push(errNote(r));
+  }
+  return {
+    metrics: {
+      connect_per_s: b.r.churned / b.r.elapsed_s,
+      fd_delta: b.fds - a.fds,
+      rss_delta_mb: (b.s.rss - a.s.rss) / 2 ** 20,
+    },
+    notes,
+    gen: b.r,
+  };
+}
+
+function errNote(r) {
+  return `errors: connect ${r.connect_errors}, http ${r.http_errors}, read ${r.read_errors}, disconnects ${r.disconnects}, bad stamps ${r.bad_stamps}`;
+}
+
+const RUNNERS = { fanout, single: fanout, latency, idle, churn };
+
+const median = (xs) => {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (!v.length) return NaN;
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+};
+
+// ---- build and machine info
+
+function build() {
+  log('building sse_load and sse_floor (out/bench, Release)');
+  execFileSync('cmake', ['-S', '.', '-B', 'out/bench', '-DCMAKE_BUILD_TYPE=Release'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('cmake', ['--build', 'out/bench', '-j2', '--target', 'sse_load', 'sse_floor'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  const newest = (dir) => {
+    let t = 0;
+    for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+      if (e.isFile() && e.name.endsWith('.ts')) t = Math.max(t, fs.statSync(path.join(e.parentPath ?? e.path, e.name)).mtimeMs);
+    }
+    return t;
+  };
+  const dist = path.join(root, 'dist/index.js');
+  if (!fs.existsSync(dist) || fs.statSync(dist).mtimeMs < newest(path.join(root, 'lib'))) {
+    log('dist/ is stale: npx tsc -p tsconfig.json');
+    try {
+      execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+    } catch {
+      log('tsc reported errors; using dist/ as emitted');
+    }
+  }
+  if (!fs.existsSync(path.join(root, 'build/Release/sse_native.node'))) {
+    log('addon missing: npm run build');
+    execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
+  }
+}
+
+function machine() {
+  const cpuinfo = fs.readFileSync('/proc/cpuinfo', 'utf8');
+  const sh = (cmd, args) => {
+    try {
+      return execFileSync(cmd, args, { cwd: root, encoding: 'utf8' }).trim();
+    } catch {
+      return '?';
+    }
+  };
+  return {
+    date: new Date().toISOString(),
+    nproc: sh('nproc', []),
+    cpu: /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? '?',
+    mhz: /cpu MHz\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? '?',
+    memGB: (os.totalmem() / 2 ** 30).toFixed(1),
+    kernel: os.release(),
+    node: process.version,
+    commit: sh('git', ['rev-parse', '--short', 'HEAD']),
+    dirty: sh('git', ['status', '--porcelain', '--untracked-files=no']) !== '',
+    loadavg: os.loadavg().map((x) => x.toFixed(2)).join(' '),
+  };
+}
+
+// ---- report
+
+const fmt = (v) => {
+  if (!Number.isFinite(v)) return 'n/a';
+  const a = Math.abs(v);
+  if (Number.isInteger(v) && a < 1e4) return String(v);
+  if (a >= 1e6) return `${(v / 1e6).toFixed(2)} M`;
+  if (a >= 1e4) return `${(v / 1e3).toFixed(0)} k`;
+  if (a >= 100) return v.toFixed(0);
+  if (a >= 10) return v.toFixed(1);
+  if (a >= 1) return v.toFixed(2);
+  return v.toFixed(3);
+};
+const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? `${(a / b).toFixed(2)}x` : '');
+
+function describe(sc) {
+  switch (sc.kind) {
+    case 'fanout':
+      return `fan-out ${sc.subs} subs, ${sc.n} x ${sc.bytes} B, ${sc.mode === 'turn' ? 'one per turn' : 'burst in one turn'}`;
+    case 'latency':
+      return `latency ${sc.subs} subs x ${sc.rate} ev/s, ${sc.secs} s`;
+    case 'single':
+      return `single stream, ${sc.n} x ${sc.bytes} B, ${sc.per} per turn`;
+    case 'idle':
+      return `idle ${sc.subs} subs`;
+    case 'churn':
+      return `churn 2 x ${sc.total} connections, ${sc.subs} at a time`;
+  }
+}
+
+function report(results, scenarios, servers, info, elapsedS) {
+  const main = servers.includes('sse-native-adopted') ? 'sse-native-adopted' : servers[0];
+  const anchors = ANCHORS.filter((a) => servers.includes(a) && a !== main);
+  const md = [];
+  md.push(`# sse-native whole-server benchmarks (${MODE})`);
+  md.push('');
+  md.push(
+    `Measured ${info.date} on ${info.nproc} cores (${info.cpu}, ${info.memGB} GB), Linux ${info.kernel}, Node ${info.node}, ` +
+      `commit ${info.commit}${info.dirty ? ' + uncommitted changes' : ''}; load average at start ${info.loadavg}. ` +
+      `Each server alone in its own process pinned to CPU 0, the native load generator (bench/load/sse_load) on CPU 1, ` +
+      `loopback. Medians of the runs shown in the last column; ratios are this / anchor (below 1 is better for CPU, ` +
+      `latency and memory; above 1 is better for rates). The machine is shared: expect noise. Suite took ${elapsedS.toFixed(0)} s.`,
+  );
+  md.push('');
+  const head = ['scenario', 'metric', ...servers, ...anchors.map((a) => `${short(main)} / ${short(a)}`), 'runs'];
+  md.push(`| ${head.join(' | ')} |`);
+  md.push(`|${head.map(() => '---').join('|')}|`);
+  const notes = [];
+  for (const sc of scenarios) {
+    const per = results[sc.id];
+    if (!per) continue;
+    for (const [key, label] of METRICS[sc.kind]) {
+      const med = Object.fromEntries(servers.map((s) => [s, median((per[s] ?? []).map((r) => r.metrics[key]))]));
+      const row = [describe(sc), label, ...servers.map((s) => fmt(med[s])), ...anchors.map((a) => ratio(med[main], med[a])), String(Math.max(...servers.map((s) => (per[s] ?? []).length)))];
+      md.push(`| ${row.join(' | ')} |`);
+    }
+    for (const s of servers) {
+      for (const [i, r] of (per[s] ?? []).entries()) {
+        for (const n of r.notes ?? []) notes.push(`- ${sc.id}, ${s}, run ${i + 1}: ${n}`);
+        if (r.error) notes.push(`- ${sc.id}, ${s}, run ${i + 1}: FAILED: ${r.error}`);
+      }
+    }
+  }
+  const paths = new Set();
+  for (const sc of scenarios) for (const r of results[sc.id]?.['sse-native-adopted'] ?? []) if (r.fanoutPath) paths.add(r.fanoutPath);
+  md.push('');
+  md.push(
+    `Payload: data \`t=<hrtime ns>\` padded with dots to the byte count; raw writes \`data: ...\\n\\n\`, better-sse its defaults ` +
+      `(JSON-quoted data, an id per event, \`event: message\`), sse-native \`send({ data })\`. sse-native fan-out path: ` +
+      `${[...paths].join(', ') || 'n/a'} (hub-* = the hub's broadcast, set-loop = a JS loop of stream.send over a Set). ` +
+      `C floor = bench/load/sse_floor.cc, one thread, epoll, one write() per delivery, no chunked encoding. ` +
+      `CPU = process.cpuUsage() (C: getrusage) delta around the publish; idle RSS = (RSS with N idle - RSS with 0) / N ` +
+      `after a full GC ("second half" = RSS added by the last N/2 connections / (N/2), without start-up costs); ` +
+      `kernel socket buffers are not in RSS. Load average at the end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}.`,
+  );
+  md.push('');
+  md.push('## Notes from the runs');
+  md.push('');
+  md.push(notes.length ? notes.join('\n') : '- none: every run delivered every event with no errors.');
+  md.push('');
+  md.push('![chart](latest.svg)');
+  md.push('');
+  return md.join('\n');
+}
+
+const short = (s) => ({ 'sse-native-adopted': 'adopted', 'sse-native-fallback': 'fallback', raw: 'raw', 'better-sse': 'better-sse', 'c-floor': 'C floor' })[s] ?? s;
+
+// Grouped horizontal bars, one group per metric, each normalised to raw = 1.
+function svg(results, scenarios, servers) {
+  const colors = { 'sse-native-adopted': '#1f77b4', 'sse-native-fallback': '#9ecae1', raw: '#7f7f7f', 'better-sse': '#ff7f0e', 'c-floor': '#2ca02c' };
+  const rows = [];
+  for (const sc of scenarios) {
+    const per = results[sc.id];
+    if (!per) continue;
+    const [key, label, lower] = METRICS[sc.kind][0];
+    const extra = sc.kind === 'latency' ? [METRICS.latency[1]] : [];
+    for (const [k, l, lw] of [[key, label, lower], ...extra]) {
+      const med = servers.map((s) => median((per[s] ?? []).map((r) => r.metrics[k])));
+      const base = med[servers.indexOf('raw')];
+      rows.push({ title: `${describe(sc)}: ${l} (${lw ? 'lower' : 'higher'} is better)`, med, base });
+    }
+  }
+  const barH = 14;
+  const groupH = servers.length * barH + 30;
+  const W = 960;
+  const left = 170;
+  const plotW = W - left - 110;
+  const H = 50 + rows.length * groupH + 20;
+  const esc = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  const out = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="11">`];
+  out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
+  out.push(`<text x="10" y="20" font-size="14" font-weight="bold">sse-native vs anchors, normalised to raw res.write = 1 (${MODE}, medians)</text>`);
+  servers.forEach((s, i) => {
+    out.push(`<rect x="${10 + i * 180}" y="30" width="12" height="12" fill="${colors[s] ?? '#333'}"/><text x="${26 + i * 180}" y="40">${esc(s)}</text>`);
+  });
+  rows.forEach((row, g) => {
+    const y0 = 50 + g * groupH;
+    out.push(`<text x="10" y="${y0 + 14}" font-weight="bold">${esc(row.title)}</text>`);
+    const maxR = Math.max(1, ...row.med.map((v) => (Number.isFinite(v) && row.base ? v / row.base : 0)));
+    row.med.forEach((v, i) => {
+      const r = Number.isFinite(v) && row.base ? v / row.base : 0;
+      const y = y0 + 20 + i * barH;
+      const w = Math.max(1, (r / maxR) * plotW);
+      out.push(`<text x="${left - 6}" y="${y + 10}" text-anchor="end">${esc(short(servers[i]))}</text>`);
+      out.push(`<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH - 3}" fill="${colors[servers[i]] ?? '#333'}"/>`);
+      out.push(`<text x="${left + w + 4}" y="${y + 10}">${esc(fmt(v))} (${r ? r.toFixed(2) : 'n/a'}x)</text>`);
+    });
+    const x1 = left + (1 / maxR) * plotW;
+    out.push(`<line x1="${x1.toFixed(1)}" x2="${x1.toFixed(1)}" y1="${y0 + 18}" y2="${y0 + 20 + servers.length * barH}" stroke="#000" stroke-dasharray="3,2"/>`);
+  });
+  out.push('</svg>');
+  return out.join('\n');
+}
+
+// ---- soak
+
+async function soak(minutes) {
+  const name = opt('soak-server', 'sse-native-adopted');
+  const subs = Number(opt('soak-subs', 1000));
+  const rate = Number(opt('soak-rate', 100));
+  const every = Number(opt('soak-interval-s', 60));
+  const srv = await startServer(name);
+  const lines_ = [`# soak: ${name}, ${subs} subs x ${rate} ev/s for ${minutes} min`, '', `| ${every === 60 ? 'minute' : `interval (${every} s)`} | RSS MB | connections | events/s | p50 ms | p99 ms | max ms |`, '|---|---|---|---|---|---|---|'];
+  try {
+    const n = Math.ceil(rate * minutes * 60);
+    const gen = startGen(
+      ['--port', srv.port, '--connections', subs, '--sources', 4, '--until-events', n, '--duration', minutes * 60 + 60, '--interval-s', every],
+      async (j) => {
+        const s = await stats(srv).catch(() => ({}));
+        const row = `| ${j.interval} | ${fmt(s.rss / 2 ** 20)} | ${s.connections} | ${fmt(j.events_per_s)} | ${j.lat_ms.p50.toFixed(3)} | ${j.lat_ms.p99.toFixed(3)} | ${j.lat_ms.max.toFixed(3)} |`;
+        lines_.push(row);
+        console.log(row);
+      },
+    );
+    await withTimeout(gen.ready, 60000, () => stop(gen.child));
+    await waitConnections(srv, subs);
+    await http(srv, `/publish?n=${n}&bytes=64&rate=${rate}`);
+    const r = await withTimeout(gen.result, (minutes * 60 + 90) * 1000, () => stop(gen.child));
+    lines_.push('', `Total: ${r.events} events, p50 ${r.lat_ms.p50} ms, p99 ${r.lat_ms.p99} ms, p99.9 ${r.lat_ms.p999} ms, max ${r.lat_ms.max} ms; ${errNote(r)}.`);
+  } finally {
+    await stop(srv.child);
+  }
+  fs.mkdirSync(OUT, { recursive: true });
+  fs.writeFileSync(path.join(OUT, 'soak.md'), lines_.join('\n') + '\n');
+  console.log(lines_.slice(-1)[0]);
+}
+
+// ---- main
+
+async function main() {
+  const t0 = Date.now();
+  if (!flag('no-build')) build();
+  if (!fs.existsSync(GEN)) throw new Error(`${GEN} missing (build with cmake --build out/bench --target sse_load)`);
+  const soakMin = Number(opt('soak-minutes', 0));
+  if (soakMin > 0) return soak(soakMin);
+
+  const servers = opt('servers', Object.keys(SERVERS).join(',')).split(',');
+  for (const s of servers) if (!SERVERS[s]) throw new Error(`unknown server ${s}`);
+  const only = opt('scenarios', null)?.split(',');
+  const matrix = (FULL ? FULL_MATRIX : QUICK).filter((sc) => !only || only.includes(sc.id) || only.includes(sc.kind));
+  const reps = opt('reps', null);
+  const info = machine();
+  const results = {};
+  for (const sc of matrix) {
+    results[sc.id] = {};
+    const n = reps ? Number(reps) : sc.reps;
+    for (let rep = 0; rep < n; rep++) {
+      // Servers interleaved within a repetition, so drift hits all alike.
+      for (const name of servers) {
+        let srv;
+        let r;
+        try {
+          srv = await startServer(name);
+          r = await RUNNERS[sc.kind](srv, sc);
+        } catch (err) {
+          r = { metrics: {}, error: String(err?.message ?? err).slice(0, 300) };
+        } finally {
+          if (srv) {
+            const errText = srv.stderr().trim();
+            await stop(srv.child);
+            if (errText && r) (r.notes ??= []).push(`server stderr: ${errText.slice(0, 200)}`);
+          }
+        }
+        (results[sc.id][name] ??= []).push(r);
+        const m = Object.entries(r.metrics)
+          .filter(([k]) => METRICS[sc.kind].some(([mk]) => mk === k))
+          .map(([k, v]) => `${k}=${fmt(v)}`)
+          .join(' ');
+        log(`${sc.id} #${rep + 1} ${name}: ${r.error ? 'FAILED ' + r.error : m}${r.notes?.length ? ' [' + r.notes.join('; ') + ']' : ''}`);
+      }
+    }
+  }
+  const elapsed = (Date.now() - t0) / 1000;
+  fs.mkdirSync(OUT, { recursive: true });
+  const md = report(results, matrix, servers, info, elapsed);
+  fs.writeFileSync(path.join(OUT, 'latest.md'), md);
+  fs.writeFileSync(path.join(OUT, 'latest.svg'), svg(results, matrix, servers));
+  const strip = (o) => JSON.parse(JSON.stringify(o, (k, v) => (k === 'gen' ? { events: v.events, lat_ms: v.lat_ms, elapsed_s: v.elapsed_s } : v)));
+  fs.writeFileSync(path.join(OUT, 'latest.json'), JSON.stringify({ mode: MODE, info, scenarios: matrix, results: strip(results) }, null, 1));
+  console.log(md);
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

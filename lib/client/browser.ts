@@ -1,0 +1,45 @@
+// sse-native/client for browsers: fetchEventSource and events() over fetch
+// with the TypeScript parser (browsers cannot load the addon; use the
+// browser's own EventSource). Imports nothing from node: or the addon.
+import type { EventSourceMessage } from '../parser';
+import { createParser } from './parser-ts';
+import {
+  eventsWith,
+  fetchEventSourceWith,
+  type EventsInit,
+  type FetchEventSourceInit,
+  type Runtime,
+} from './fetch-event-source';
+import { fetchTransport } from './transport';
+
+let runtime: Runtime | undefined;
+// Built on first use, so that importing this module never touches fetch.
+const getRuntime = (): Runtime => (runtime ??= { transport: fetchTransport(), createParser });
+
+/** See fetchEventSource in the Node entry: same options, over the global fetch. */
+export function fetchEventSource(url: string | URL, init?: FetchEventSourceInit): Promise<void> {
+  return init?.fetch !== undefined
+    ? fetchEventSourceWith({ transport: fetchTransport(init.fetch), createParser }, url, init)
+    : fetchEventSourceWith(getRuntime(), url, init);
+}
+
+/** See events in the Node entry. */
+export function events(url: string | URL, init?: EventsInit): AsyncGenerator<EventSourceMessage, void, undefined> {
+  return init?.fetch !== undefined
+    ? eventsWith({ transport: fetchTransport(init.fetch), createParser }, url, init)
+    : eventsWith(getRuntime(), url, init);
+}
+
+export type { EventsInit, FetchEventSourceInit, SSEResponseInfo } from './fetch-event-source';
+export { isRetryable } from './fetch-event-source';
+export {
+  SSEClientError,
+  SSEContentTypeError,
+  SSEHttpError,
+  SSENetworkError,
+  SSERetriesExhaustedError,
+} from './errors';
+export type { FetchLike, HeadersLike } from './transport';
+export { createParser } from './parser-ts';
+export { ParseError } from './parse-error';
+export type { EventSourceMessage, EventSourceParser, ParserConfig } from '../parser';

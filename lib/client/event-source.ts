@@ -1,0 +1,223 @@
+// EventSource for Node: the WHATWG interface over node:http (or a given
+// fetch) and the native parser, usable where the npm package `eventsource`
+// is used. Reconnects after the server's `retry` on network errors and on a
+// normal end of the response; fails (CLOSED, no reconnect) on a status other
+// than 200 or a wrong Content-Type, as browsers do.
+import { createParser } from '../parser';
+import { SSEClientError, SSEContentTypeError, SSEHttpError, isEventStream } from './errors';
+import { nodeTransport } from './node-transport';
+import { fetchTransport, normalizeHeaders, type FetchLike, type Transport, type TransportResponse } from './transport';
+
+export interface EventSourceInit {
+  /** Kept and reported as `withCredentials`; Node has no cookie jar, so it changes nothing. @defaultValue false */
+  withCredentials?: boolean;
+  /** Extra request headers (e.g. Authorization), sent on every connection. */
+  headers?: Record<string, string>;
+  /** Connect with this fetch instead of node:http (as the npm package `eventsource` allows). */
+  fetch?: FetchLike;
+  /** Reconnection time in ms until the server sends `retry:`. @defaultValue 3000 */
+  retry?: number;
+}
+
+/** The `error` event: `error` says why (absent when the server just ended the response). */
+export class SSEErrorEvent extends Event {
+  readonly error: SSEClientError | undefined;
+  readonly message: string | undefined;
+  /** The HTTP status when the server answered with a bad one (the npm package `eventsource` calls it `code`). */
+  readonly code: number | undefined;
+  constructor(error?: SSEClientError) {
+    super('error');
+    this.error = error;
+    this.message = error?.message;
+    this.code = error instanceof SSEHttpError ? error.status : undefined;
+  }
+}
+
+type Handler<E extends Event> = ((this: EventSource, ev: E) => unknown) | null;
+type HandlerType = 'open' | 'message' | 'error';
+
+const kConnecting = 0;
+const kOpen = 1;
+const kClosed = 2;
+const kMaxTimerMs = 2 ** 31 - 1;
+
+/**
+ * A Server-Sent Events client with the browser's interface. Events are
+ * MessageEvents ({ type, data, lastEventId, origin }); `message` for
+ * unnamed events, addEventListener(name) for named ones. Listeners that
+ * throw are reported as uncaught exceptions (as EventTarget does) and do not
+ * stop the stream. Call close() to stop; nothing else stops reconnecting
+ * except a failed response.
+ */
+export class EventSource extends EventTarget {
+  static readonly CONNECTING = kConnecting;
+  static readonly OPEN = kOpen;
+  static readonly CLOSED = kClosed;
+  readonly CONNECTING = kConnecting;
+  readonly OPEN = kOpen;
+  readonly CLOSED = kClosed;
+
+  /** The URL as resolved at construction (redirects do not change it). */
+  readonly url: string;
+  readonly withCredentials: boolean;
+
+  private readyState_: number = kConnecting;
+  private lastEventId_ = '';
+  private reconnectMs_: number;
+  private readonly headers_: Record<string, string>;
+  private readonly transport_: Transport;
+  private request_: AbortController | undefined; // the current connection; undefined between them
+  private timer_: ReturnType<typeof setTimeout> | undefined;
+  private readonly handlers_: Record<HandlerType, Handler<Event>> = { open: null, message: null, error: null };
+  private readonly hooked_ = new Set<HandlerType>();
+
+  constructor(url: string | URL, init: EventSourceInit = {}) {
+    super();
+    let parsed: URL;
+    try {
+      parsed = new URL(String(url));
+    } catch {
+      throw new DOMException(`Invalid URL: ${String(url)}`, 'SyntaxError');
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new DOMException(`Unsupported protocol ${parsed.protocol} in ${parsed.href}`, 'SyntaxError');
+    }
+    if (init === null || typeof init !== 'object') throw new TypeError('`init` must be an object');
+    const retry = init.retry ?? 3000;
+    if (!(typeof retry === 'number' && retry >= 0 && Number.isFinite(retry))) {
+      throw new TypeError(`\`retry\` must be a non-negative number of milliseconds, got ${String(retry)}`);
+    }
+    this.url = parsed.href;
+    this.withCredentials = Boolean(init.withCredentials);
+    this.reconnectMs_ = retry;
+    this.headers_ = normalizeHeaders(init.headers);
+    this.transport_ = init.fetch !== undefined ? fetchTransport(init.fetch) : nodeTransport;
+    this.connect_();
+  }
+
+  /** CONNECTING (0), OPEN (1) or CLOSED (2). */
+  get readyState(): number {
+    return this.readyState_;
+  }
+  /** The last event ID received (sent as Last-Event-ID when reconnecting). */
+  get lastEventId(): string {
+    return this.lastEventId_;
+  }
+
+  get onopen(): Handler<Event> {
+    return this.handlers_.open;
+  }
+  set onopen(fn: Handler<Event>) {
+    this.setHandler_('open', fn);
+  }
+  get onmessage(): Handler<MessageEvent> {
+    return this.handlers_.message as Handler<MessageEvent>;
+  }
+  set onmessage(fn: Handler<MessageEvent>) {
+    this.setHandler_('message', fn as Handler<Event>);
+  }
+  get onerror(): Handler<SSEErrorEvent> {
+    return this.handlers_.error as Handler<SSEErrorEvent>;
+  }
+  set onerror(fn: Handler<SSEErrorEvent>) {
+    this.setHandler_('error', fn as Handler<Event>);
+  }
+
+  /** Stops for good: aborts the connection or the pending reconnect. Idempotent; no event fires. */
+  close(): void {
+    this.readyState_ = kClosed;
+    clearTimeout(this.timer_);
+    this.timer_ = undefined;
+    const req = this.request_;
+    this.request_ = undefined;
+    req?.abort();
+  }
+
+  // As a browser does: the handler takes its place among the listeners when
+  // first set, and setting another one later keeps that place.
+  private setHandler_(type: HandlerType, fn: Handler<Event>): void {
+    this.handlers_[type] = typeof fn === 'function' ? fn : null;
+    if (this.handlers_[type] !== null && !this.hooked_.has(type)) {
+      this.hooked_.add(type);
+      this.addEventListener(type, (ev) => this.handlers_[type]?.call(this, ev));
+    }
+  }
+
+  private connect_(): void {
+    const ac = new AbortController();
+    this.request_ = ac;
+    const headers: Record<string, string> = { ...this.headers_, accept: 'text/event-stream', 'cache-control': 'no-cache' };
+    if (this.lastEventId_ !== '') headers['last-event-id'] = this.lastEventId_;
+    this.transport_({ url: this.url, method: 'GET', headers, signal: ac.signal }).then(
+      (res) => this.read_(res, ac),
+      (err) => {
+        if (this.request_ === ac) this.reconnect_(err);
+      },
+    );
+  }
+
+  private async read_(res: TransportResponse, ac: AbortController): Promise<void> {
+    if (this.request_ !== ac) return res.cancel();
+    if (res.status !== 200) {
+      res.cancel();
+      return this.fail_(new SSEHttpError(res.status, res.statusText, res.url));
+    }
+    const type = res.headers.get('content-type');
+    if (!isEventStream(type)) {
+      res.cancel();
+      return this.fail_(new SSEContentTypeError(type ?? '', res.url));
+    }
+    let origin: string;
+    try {
+      origin = new URL(res.url).origin;
+    } catch {
+      origin = new URL(this.url).origin;
+    }
+    this.readyState_ = kOpen;
+    this.dispatchEvent(new Event('open'));
+    if (this.request_ !== ac) return res.cancel(); // an open listener closed us
+    const parser = createParser({
+      onEvent: (ev) => {
+        if (this.request_ !== ac) return;
+        this.dispatchEvent(new MessageEvent(ev.event ?? 'message', { data: ev.data, lastEventId: this.lastEventId_, origin }));
+      },
+      onId: (id) => {
+        this.lastEventId_ = id;
+      },
+      onRetry: (ms) => {
+        // setTimeout fires at once past 2^31-1 ms: cap, never loop.
+        if (ms >= 0) this.reconnectMs_ = Math.min(ms, kMaxTimerMs);
+      },
+    });
+    try {
+      for await (const chunk of res.body) {
+        if (this.request_ !== ac) return res.cancel();
+        parser.feed(chunk);
+      }
+    } catch (err) {
+      if (this.request_ === ac) this.reconnect_(err);
+      return;
+    }
+    if (this.request_ === ac) this.reconnect_(undefined);
+  }
+
+  // "Reestablish the connection": error event, wait, connect again.
+  private reconnect_(cause: unknown): void {
+    this.request_ = undefined;
+    if (this.readyState_ === kClosed) return;
+    this.readyState_ = kConnecting;
+    this.dispatchEvent(new SSEErrorEvent(cause instanceof SSEClientError ? cause : undefined));
+    if (this.readyState_ !== kConnecting || this.timer_ !== undefined || this.request_ !== undefined) return; // a listener closed us
+    this.timer_ = setTimeout(() => {
+      this.timer_ = undefined;
+      if (this.readyState_ === kConnecting && this.request_ === undefined) this.connect_();
+    }, this.reconnectMs_);
+  }
+
+  // "Fail the connection": CLOSED, error event, no reconnect.
+  private fail_(error: SSEClientError): void {
+    this.request_ = undefined;
+    this.readyState_ = kClosed;
+    this.dispatchEvent(new SSEErrorEvent(error));
+  }
+}

@@ -1,0 +1,303 @@
+// The WHATWG event-stream parser in plain TypeScript, for the browser build
+// (browsers cannot load the addon). It mirrors native/core/parser.cc rule
+// for rule and is held to it by the shared vectors (test/vectors/
+// parser.vectors) and a differential test; in Node, clients use the native
+// createParser from lib/parser.ts instead.
+import type { EventSourceParser, ParserConfig, ParseErrorType } from '../parser';
+import { ParseError } from './parse-error';
+
+const kMaxRetry = 18446744073709551615n; // UINT64_MAX: the core saturates there
+const kTerminated =
+  'Cannot feed parser: it was terminated after exceeding the configured max buffer size. Call `reset()` to resume parsing.';
+
+type WellFormed = { isWellFormed?: () => boolean; toWellFormed?: () => string };
+
+/**
+ * Creates an incremental Server-Sent Events parser with the callbacks of
+ * `createParser` (eventsource-parser 4.x shape), without the native addon.
+ * Callbacks run synchronously inside feed()/reset(), in stream order; a
+ * callback that throws propagates out of feed() and the rest of that chunk
+ * is lost.
+ */
+export function createParser(config: ParserConfig): EventSourceParser {
+  if (typeof config === 'function') {
+    throw new TypeError('`config` must be an object, got a function instead. Did you mean `createParser({onEvent: fn})`?');
+  }
+  if (config === null || typeof config !== 'object') {
+    throw new TypeError(`\`config\` must be an object with callbacks, got ${config === null ? 'null' : typeof config}`);
+  }
+  const { onEvent, onId, onRetry, onComment, onError, maxBufferSize } = config;
+  for (const [name, fn] of Object.entries({ onEvent, onId, onRetry, onComment, onError })) {
+    if (fn !== undefined && typeof fn !== 'function') throw new TypeError(`\`${name}\` must be a function`);
+  }
+  if (maxBufferSize !== undefined && !(Number.isSafeInteger(maxBufferSize) && maxBufferSize > 0)) {
+    throw new TypeError(`\`maxBufferSize\` must be a positive integer, got ${String(maxBufferSize)}`);
+  }
+
+  // ignoreBOM keeps a BOM in the text: it is stripped below, once per
+  // stream, whether the stream came as bytes or as strings.
+  let decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  let encoder: TextEncoder | undefined;
+  let bytesPending = false; // the decoder may hold part of a character
+  let terminated = false;
+  let bomChecked = false;
+  let lastWasCr = false; // a CR ended the previous text: skip one LF
+  let line = ''; // incomplete line carried across feeds
+  let data = '';
+  let hasData = false;
+  let eventType = '';
+  let hasEvent = false;
+  let id = '';
+  let hasId = false;
+
+  function clearBlock(): void {
+    data = '';
+    hasData = false;
+    eventType = '';
+    hasEvent = false;
+    id = '';
+    hasId = false;
+  }
+
+  function error(type: ParseErrorType, field: string, value: string, text: string): void {
+    if (onError === undefined) return;
+    if (type === 'invalid-retry') {
+      onError(new ParseError(`Invalid \`retry\` value: "${value}"`, { type, value, line: text }));
+    } else {
+      const name = field.length > 20 ? `${field.slice(0, 20)}…` : field;
+      onError(new ParseError(`Unknown field "${name}"`, { type, field, value, line: text }));
+    }
+  }
+
+  function dispatch(): void {
+    if (hasId && onId !== undefined) onId(id);
+    if (hasData && onEvent !== undefined) {
+      onEvent({ id: hasId ? id : undefined, event: hasEvent ? eventType : undefined, data });
+    }
+    clearBlock();
+  }
+
+  // `src.slice(start, end)` is the whole line, for error reports only.
+  function processField(field: string, value: string, src: string, start: number, end: number): void {
+    switch (field) {
+      case 'data':
+        if (hasData) data += '\n' + value;
+        else {
+          data = value;
+          hasData = true;
+        }
+        return;
+      case 'event':
+        // An empty value resets the type to the default ("message").
+        hasEvent = value !== '';
+        eventType = value;
+        return;
+      case 'id':
+        if (!value.includes('\0')) {
+          id = value;
+          hasId = true;
+        }
+        return;
+      case 'retry':
+        if (/^[0-9]+$/.test(value)) {
+          if (onRetry !== undefined) onRetry(parseRetry(value));
+        } else {
+          error('invalid-retry', field, value, src.slice(start, end));
+        }
+        return;
+      default:
+        error('unknown-field', field, value, src.slice(start, end));
+    }
+  }
+
+  // The line src[start, end), without its terminator; nothing is sliced
+  // out of `src` but the parts a callback or the event keeps.
+  function processLine(src: string, start: number, end: number): void {
+    if (start === end) return dispatch();
+    if (src.charCodeAt(start) === 0x3a /* : */) {
+      if (onComment !== undefined) {
+        const from = src.charCodeAt(start + 1) === 0x20 && start + 1 < end ? start + 2 : start + 1;
+        onComment(src.slice(from, end));
+      }
+      return;
+    }
+    if (
+      src.charCodeAt(start + 4) === 0x3a &&
+      start + 4 < end &&
+      src.charCodeAt(start) === 0x64 &&
+      src.charCodeAt(start + 1) === 0x61 &&
+      src.charCodeAt(start + 2) === 0x74 &&
+      src.charCodeAt(start + 3) === 0x61
+    ) {
+      // The common line, "data:": no field name sliced out.
+      const from = start + 5 < end && src.charCodeAt(start + 5) === 0x20 ? start + 6 : start + 5;
+      // The common line: no field name sliced out.
+      const value = src.slice(from, end);
+      if (hasData) data += '\n' + value;
+      else {
+        data = value;
+        hasData = true;
+      }
+      return;
+    }
+    let colon = src.indexOf(':', start);
+    if (colon >= end) colon = -1;
+    if (colon < 0) return processField(src.slice(start, end), '', src, start, end);
+    const from = colon + 1 < end && src.charCodeAt(colon + 1) === 0x20 ? colon + 2 : colon + 1;
+    processField(src.slice(start, colon), src.slice(from, end), src, start, end);
+  }
+
+  // Decoded text of whole characters.
+  function processText(text: string): void {
+    let pos = 0;
+    const end = text.length;
+    if (!bomChecked) {
+      bomChecked = true;
+      if (text.charCodeAt(0) === 0xfeff) {
+        pos = 1;
+        if (end === 1) return;
+      }
+    }
+    if (lastWasCr) {
+      lastWasCr = false;
+      if (text.charCodeAt(pos) === 0x0a) ++pos;
+    }
+    // Next CR and next LF at or after `pos` (end when none); each is searched
+    // again only once passed, so the scan stays linear.
+    let cr = -1;
+    let lf = -1;
+    while (pos < end) {
+      if (cr < pos) {
+        cr = text.indexOf('\r', pos);
+        if (cr < 0) cr = end;
+      }
+      if (lf < pos) {
+        lf = text.indexOf('\n', pos);
+        if (lf < 0) lf = end;
+      }
+      const eol = cr < lf ? cr : lf;
+      if (eol === end) {
+        line += text.slice(pos);
+        break;
+      }
+      if (line === '') {
+        processLine(text, pos, eol);
+      } else {
+        const whole = line + text.slice(pos, eol);
+        line = '';
+        processLine(whole, 0, whole.length);
+      }
+      pos = eol + 1;
+      if (eol === cr) {
+        if (pos === end) lastWasCr = true;
+        else if (text.charCodeAt(pos) === 0x0a) ++pos;
+      }
+    }
+  }
+
+  function decodeString(chunk: string): string {
+    if (!bytesPending) {
+      // A lone surrogate becomes U+FFFD, as the addon's UTF-8 conversion does.
+      const s = chunk as unknown as WellFormed;
+      if (typeof s.isWellFormed === 'function' && typeof s.toWellFormed === 'function') {
+        return s.isWellFormed() ? chunk : s.toWellFormed();
+      }
+    }
+    // Bytes of a split character are pending (or no toWellFormed): go through
+    // the decoder so they join the string's first bytes as the core does.
+    encoder ??= new TextEncoder();
+    bytesPending = false;
+    return decoder.decode(encoder.encode(chunk), { stream: true });
+  }
+
+  function overLimit(limit: number): boolean {
+    const units = line.length + data.length;
+    if (units * 3 <= limit) return false; // a UTF-16 unit is at most 3 UTF-8 bytes
+    if (units > limit) return true; // and at least 1 (a pair is 4 bytes)
+    return utf8Length(line) + utf8Length(data) > limit;
+  }
+
+  function terminate(): void {
+    terminated = true;
+    decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+    bytesPending = false;
+    lastWasCr = false;
+    line = '';
+    clearBlock();
+    if (onError !== undefined) {
+      onError(new ParseError(`Buffered data exceeded max buffer size of ${maxBufferSize} bytes`, { type: 'max-buffer-size-exceeded' }));
+    }
+  }
+
+  return {
+    feed(chunk: string | Uint8Array): void {
+      let text: string;
+      if (typeof chunk === 'string') {
+        if (terminated) throw new Error(kTerminated);
+        text = decodeString(chunk);
+      } else if (chunk instanceof Uint8Array) {
+        if (terminated) throw new Error(kTerminated);
+        text = decoder.decode(chunk, { stream: true });
+        bytesPending = mayEndInsideCharacter(chunk, bytesPending);
+      } else {
+        throw new TypeError(`feed: chunk must be a string or a Uint8Array, got ${chunk === null ? 'null' : typeof chunk}`);
+      }
+      if (text !== '') processText(text);
+      // Checked once per feed, like the core: only what stays buffered counts.
+      if (maxBufferSize !== undefined && overLimit(maxBufferSize)) terminate();
+    },
+    reset(options: { consume?: boolean } = {}): void {
+      if (options.consume === true && !terminated) {
+        // End of stream: a truncated character decodes to U+FFFD.
+        const pendingLine = line + decoder.decode();
+        line = '';
+        if (pendingLine !== '') processLine(pendingLine, 0, pendingLine.length);
+      }
+      decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+      bytesPending = false;
+      line = '';
+      clearBlock();
+      bomChecked = false;
+      lastWasCr = false;
+      terminated = false;
+    },
+  };
+}
+
+/** Digits only (checked by the caller); saturates at UINT64_MAX like the core. */
+function parseRetry(digits: string): number {
+  if (digits.length <= 15) return Number(digits);
+  const big = BigInt(digits);
+  return Number(big > kMaxRetry ? kMaxRetry : big);
+}
+
+/**
+ * Whether a UTF-8 decoder may still hold part of a character after `bytes`
+ * (false positives are harmless: they only take the slower string path).
+ */
+function mayEndInsideCharacter(bytes: Uint8Array, before: boolean): boolean {
+  const n = bytes.length;
+  if (n === 0) return before;
+  if (bytes[n - 1] < 0x80) return false;
+  // A pending prefix is a lead byte plus at most two continuation bytes.
+  for (let i = n - 1; i >= 0 && i >= n - 3; --i) {
+    const b = bytes[i];
+    if (b < 0x80) return false;
+    if (b >= 0xc0) return n - i < (b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2);
+  }
+  return n < 3 ? true : false;
+}
+
+function utf8Length(s: string): number {
+  let bytes = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
