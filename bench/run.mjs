@@ -253,6 +253,9 @@ async function fanout(srv, sc) {
   const notes = [];
   if (r.events < expected) notes.push(`received ${r.events} of ${expected} events`);
   if (r.connect_errors + r.http_errors + r.read_errors + r.bad_stamps) notes.push(errNote(r));
+  // The generator's CPU from its first event to the end, over the delivery window.
+  const busy = r.active_s > 0 ? r.cpu_s_receiving / r.active_s : 0;
+  if (busy > 0.85) notes.push(`load generator ${(busy * 100).toFixed(0)}% busy while receiving: events/s may be client-bound`);
   return {
     metrics: {
       cpu_s_per_M: (cpuS / Math.max(1, r.events)) * 1e6,
@@ -646,7 +649,7 @@ async function main() {
   const md = report(results, matrix, servers, info, elapsed);
   fs.writeFileSync(path.join(OUT, 'latest.md'), md);
   fs.writeFileSync(path.join(OUT, 'latest.svg'), svg(results, matrix, servers));
-  const strip = (o) => JSON.parse(JSON.stringify(o, (k, v) => (k === 'gen' ? { events: v.events, lat_ms: v.lat_ms, elapsed_s: v.elapsed_s } : v)));
+  const strip = (o) => JSON.parse(JSON.stringify(o, (k, v) => (k === 'gen' ? { events: v.events, lat_ms: v.lat_ms, elapsed_s: v.elapsed_s, active_s: v.active_s, cpu_s_receiving: v.cpu_s_receiving } : v)));
   fs.writeFileSync(path.join(OUT, 'latest.json'), JSON.stringify({ mode: MODE, info, scenarios: matrix, results: strip(results) }, null, 1));
   console.log(md);
 }

@@ -10,23 +10,10 @@ export interface EventSourceMessage {
   data: string;
 }
 
-export type ParseErrorType = 'invalid-retry' | 'unknown-field' | 'max-buffer-size-exceeded';
-
-/** Something the parser ignored; passed to `onError`, never thrown by feed(). */
-export class ParseError extends Error {
-  readonly type: ParseErrorType;
-  readonly field?: string;
-  readonly value?: string;
-  readonly line?: string;
-  constructor(message: string, opts: { type: ParseErrorType; field?: string; value?: string; line?: string }) {
-    super(message);
-    this.name = 'ParseError';
-    this.type = opts.type;
-    if (opts.field !== undefined) this.field = opts.field;
-    if (opts.value !== undefined) this.value = opts.value;
-    if (opts.line !== undefined) this.line = opts.line;
-  }
-}
+// One ParseError class for both parsers (this one and the browser build's),
+// so `instanceof` holds whichever produced it.
+import { ParseError, type ParseErrorType } from './client/parse-error';
+export { ParseError, type ParseErrorType };
 
 /** Callbacks, called synchronously from feed()/reset() in stream order. */
 export interface ParserCallbacks {
@@ -116,7 +103,7 @@ export function createParser(config: ParserConfig): EventSourceParser {
           break;
         }
         case REC_RETRY:
-          if (onRetry !== undefined) onRetry(r[i + 1] * 4294967296 + (r[i + 2] >>> 0));
+          if (onRetry !== undefined) onRetry((r[i + 1] >>> 0) * 4294967296 + (r[i + 2] >>> 0));
           i += 3;
           break;
         case REC_COMMENT: {

@@ -47,6 +47,12 @@ namespace {
 volatile sig_atomic_t g_stop = 0;
 void onSignal(int) { g_stop = 1; }
 
+double cpuSeconds() {
+  rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 uint64_t nowNs() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -205,6 +211,7 @@ class Load {
   uint64_t pending_ = 0;  // open sockets without a head
   uint64_t settled_ = 0;  // connections that reached until-events or died
   uint64_t start_ns_ = 0;
+  double cpu_at_first_event_ = 0;
   bool ready_printed_ = false;
 };
 
@@ -274,7 +281,10 @@ bool Conn::body(const char* p, size_t n) {
 void Load::onEvent(Conn* c, std::string_view data) {
   t_.events++;
   c->events_++;
-  if (t_.first_event_ns == 0) t_.first_event_ns = c->now_;
+  if (t_.first_event_ns == 0) {
+    t_.first_event_ns = c->now_;
+    cpu_at_first_event_ = cpuSeconds();
+  }
   t_.last_event_ns = c->now_;
   size_t i = 0;
   if (i < data.size() && data[i] == '"') i++;
@@ -429,14 +439,17 @@ void Load::printStats(FILE* out, const char* kind, const Histogram& h, uint64_t 
                       int interval) {
   double active = t_.last_event_ns > t_.first_event_ns ? (t_.last_event_ns - t_.first_event_ns) / 1e9 : 0;
   auto ms = [](uint64_t ns) { return ns / 1e6; };
+  // The generator's own CPU while events arrived, to tell when it (not the
+  // server) is the limit.
+  double cpu = t_.first_event_ns ? cpuSeconds() - cpu_at_first_event_ : 0;
   fprintf(out,
           "{\"kind\":\"%s\",\"interval\":%d,\"connections\":%d,\"opened\":%" PRIu64 ",\"connected\":%" PRIu64
           ",\"live\":%" PRIu64 ",\"connect_errors\":%" PRIu64 ",\"http_errors\":%" PRIu64 ",\"read_errors\":%" PRIu64
           ",\"disconnects\":%" PRIu64 ",\"churned\":%" PRIu64 ",\"events\":%" PRIu64 ",\"bytes\":%" PRIu64
-          ",\"bad_stamps\":%" PRIu64 ",\"elapsed_s\":%.3f,\"active_s\":%.3f,\"events_per_s\":%.0f,\"done\":%s"
+          ",\"bad_stamps\":%" PRIu64 ",\"cpu_s_receiving\":%.3f,\"elapsed_s\":%.3f,\"active_s\":%.3f,\"events_per_s\":%.0f,\"done\":%s"
           ",\"lat_ms\":{\"n\":%" PRIu64 ",\"p50\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"max\":%.3f,\"mean\":%.3f}}\n",
           kind, interval, o_.connections, t_.opened, t_.connected, live_, t_.connect_errors, t_.http_errors,
-          t_.read_errors, t_.disconnects, t_.churned, events, t_.bytes, t_.bad_stamps, seconds, active,
+          t_.read_errors, t_.disconnects, t_.churned, events, t_.bytes, t_.bad_stamps, cpu, seconds, active,
           interval ? events / seconds : (active > 0 ? events / active : 0), finished() ? "true" : "false", h.total(),
           ms(h.quantile(0.5)), ms(h.quantile(0.99)), ms(h.quantile(0.999)), ms(h.max()), h.mean() / 1e6);
   fflush(out);

@@ -65,6 +65,6 @@ process.on('message', (m) => {
     // connection costs: collect it before RSS is read.
     globalThis.gc?.();
     globalThis.gc?.();
-    setTimeout(() => process.send({ gc: true }), 100);
+    setTimeout(() => process.send({ gc: true, mem: process.memoryUsage() }), 100);
   }
 });

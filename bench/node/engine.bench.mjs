@@ -36,7 +36,7 @@ async function startServer(mode) {
     fs.writeFileSync(`/proc/${child.pid}/comm`, `srv-${mode}`.slice(0, 15));
   } catch {}
   await import('node:child_process').then(({ execFileSync }) => execFileSync('taskset', ['-pc', '0', String(child.pid)], { stdio: 'ignore' }));
-  return { child, port };
+  return { child, port, mode };
 }
 
 // Reads one SSE response to the end and counts events (blank-line ends).
@@ -85,25 +85,37 @@ async function stream(server, how) {
   return ((c1 - c0) * 1e6) / EVENTS;
 }
 
+// RSS after a GC with 0, IDLE/2 and IDLE idle clients. `avg` charges the
+// fixed costs of a connection storm (V8's young generation grows to its
+// maximum, malloc arenas) to the connections; `marginal` is the slope between
+// the last two points: what one more idle connection costs.
 async function idle(server) {
   const socks = [];
   const collect = () => new Promise((r) => { server.child.once('message', r); server.child.send('gc'); });
+  const openClients = async (n) => {
+    const start = socks.length;
+    for (let i = 0; i < n; i++) {
+      const k = start + i;
+      const s = net.connect({ port: server.port, host: '127.0.0.1', localAddress: `127.0.0.${2 + (k % 50)}` });
+      s.on('error', () => {});
+      s.on('connect', () => s.write('GET /idle HTTP/1.1\r\nHost: x\r\n\r\n'));
+      socks.push(s);
+      if (i % 500 === 499) await new Promise((r) => setTimeout(r, 20));
+    }
+    // Wait until every client saw its head.
+    await Promise.all(socks.map((s) => new Promise((r) => (s.bytesRead > 0 ? r() : s.once('data', r)))));
+    await new Promise((r) => setTimeout(r, 300));
+    const mem = (await collect()).mem;
+    return { rss: rssOf(server.child.pid), heap: mem.heapUsed };
+  };
   await collect();
-  const before = rssOf(server.child.pid);
-  for (let i = 0; i < IDLE; i++) {
-    const s = net.connect({ port: server.port, host: '127.0.0.1', localAddress: `127.0.0.${2 + (i % 50)}` });
-    s.on('error', () => {});
-    s.on('connect', () => s.write('GET /idle HTTP/1.1\r\nHost: x\r\n\r\n'));
-    socks.push(s);
-    if (i % 500 === 499) await new Promise((r) => setTimeout(r, 20));
-  }
-  // Wait until every client saw its head.
-  await Promise.all(socks.map((s) => new Promise((r) => (s.bytesRead > 0 ? r() : s.once('data', r)))));
-  await new Promise((r) => setTimeout(r, 500));
-  await collect();
-  const after = rssOf(server.child.pid);
+  const m0 = { rss: rssOf(server.child.pid) };
+  const half = Math.floor(IDLE / 2);
+  const m1 = await openClients(half);
+  const m2 = await openClients(IDLE - half);
+  if (process.env.SSE_BENCH_VERBOSE) console.error(`  ${server.mode}: heapUsed slope ${((m2.heap - m1.heap) / (IDLE - half)).toFixed(0)} B/conn`);
   for (const s of socks) s.destroy();
-  return (after - before) / IDLE;
+  return { avg: (m2.rss - m0.rss) / IDLE, marginal: (m2.rss - m1.rss) / (IDLE - half) };
 }
 
 const results = {};
@@ -113,7 +125,7 @@ for (const mode of modes) {
     results[mode] = {
       turn: await stream(server, 'turn'),
       burst: await stream(server, 'burst'),
-      idle: IDLE > 0 ? await idle(server) : NaN,
+      ...(IDLE > 0 ? await idle(server) : { avg: NaN, marginal: NaN }),
     };
   } finally {
     server.child.kill();
@@ -131,5 +143,9 @@ for (const [k, label, unit] of [
   console.log(`| ${label} (${unit}) | ${modes.map((m) => fmt(results[m][k])).join(' | ')} | ${r && a ? (a / r).toFixed(2) + 'x' : ''} |`);
 }
 if (IDLE > 0) {
-  console.log(`| idle RSS per connection, ${IDLE} clients (KB) | ${modes.map((m) => fmt(results[m].idle / 1024)).join(' | ')} | ${results.raw && results.adopted ? (results.adopted.idle / results.raw.idle).toFixed(2) + 'x' : ''} |`);
+  for (const [k, label] of [['avg', `idle RSS per connection, ${IDLE} clients, average (KB)`], ['marginal', `idle RSS per connection, ${IDLE} clients, marginal (KB)`]]) {
+    const r = results.raw?.[k];
+    const a = results.adopted?.[k];
+    console.log(`| ${label} | ${modes.map((m) => fmt(results[m][k] / 1024)).join(' | ')} | ${r && a ? (a / r).toFixed(2) + 'x' : ''} |`);
+  }
 }

@@ -1,7 +1,7 @@
-// ParseError for the TypeScript parser (browser build). The same shape as
-// the one lib/parser.ts gives the native parser, but defined here so that
-// this file tree never loads the addon.
-import type { ParseErrorType } from '../parser';
+// ParseError, shared by the native parser (lib/parser.ts re-exports it) and
+// the TypeScript one; it lives here so the browser build never loads the addon.
+
+export type ParseErrorType = 'invalid-retry' | 'unknown-field' | 'max-buffer-size-exceeded';
 
 /** Something the parser ignored; passed to `onError`, never thrown by feed(). */
 export class ParseError extends Error {

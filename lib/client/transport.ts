@@ -135,7 +135,11 @@ export function normalizeHeaders(h: HeadersLike | undefined | null): Record<stri
   if (h === undefined || h === null) return out;
   let entries: Iterable<[string, string]>;
   if (Array.isArray(h)) entries = h;
-  else if (typeof Headers !== 'undefined' && h instanceof Headers) entries = h.entries();
+  else if (typeof Headers !== 'undefined' && h instanceof Headers) {
+    const list: [string, string][] = [];
+    h.forEach((value, name) => list.push([name, value]));
+    entries = list;
+  }
   else entries = Object.entries(h as Record<string, string>);
   for (const [name, value] of entries) {
     if (value === undefined || value === null) continue;

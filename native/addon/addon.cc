@@ -21,7 +21,9 @@ bool readUtf8(napi_env env, napi_value v, std::string* out) {
   if (napi_get_value_string_utf8(env, v, out->data(), out->size() + 1, &len) != napi_ok) {
     return false;
   }
-  if (len == out->size()) {
+  // The copy stops at a character boundary, so a non-ASCII string that did
+  // not fit may come back up to 3 bytes short of the buffer: re-read then.
+  if (len + 3 >= out->size()) {
     if (napi_get_value_string_utf8(env, v, nullptr, 0, &len) != napi_ok) return false;
     out->resize(len);
     if (napi_get_value_string_utf8(env, v, out->data(), len + 1, &len) != napi_ok) return false;
