@@ -22,25 +22,34 @@ export const kAdopted = Symbol.for('sse-native.adopted');
 export class SSEStream extends EventEmitter {
   /** The Last-Event-ID the client sent (header, or the `lastEventId` query parameter). */
   readonly lastEventId: string | undefined;
-  /** Aborted when the client goes away or the stream closes: stop generating then. */
-  readonly signal: AbortSignal;
   /** Why the stream closed: undefined after close(), an Error when the client left or a limit closed it. */
   closeReason: Error | undefined;
 
-  private readonly controller = new AbortController();
+  // Made on first use: an AbortSignal costs about 800 bytes of heap, which
+  // an idle stream whose handler never asked for it should not pay.
+  private controller: AbortController | undefined;
   private sink: Sink | undefined;
   private pending: Buffer[] | undefined;
   private pendingBytes = 0;
   private closeRequested = false;
   private isClosed = false;
   private rawDecoder: TextDecoder | undefined;
+  private startNow: (() => void) | undefined;
 
   /** @internal Use createSSEStream(). */
   constructor(lastEventId: string | undefined, private readonly opts: ResolvedOptions) {
     super();
     this.lastEventId = lastEventId;
-    this.signal = this.controller.signal;
     open.add(this);
+  }
+
+  /** Aborted when the client goes away or the stream closes: stop generating then. */
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.isClosed) this.controller.abort(this.closeReason ?? new Error('stream closed'));
+    }
+    return this.controller.signal;
   }
 
   /** 'adopted' when the C++ core owns the socket, 'response' for res.write, 'pending' while a request body is read. */
@@ -101,6 +110,7 @@ export class SSEStream extends EventEmitter {
     if (this.isClosed || this.closeRequested) return;
     this.closeRequested = true;
     if (this.sink) this.sink.close(true);
+    else if (this.startNow) this.startNow();
   }
 
   /** @internal */
@@ -118,14 +128,19 @@ export class SSEStream extends EventEmitter {
     return this.sink.send(args) === SendResult.Success;
   }
 
-  /** @internal Sends are queued until attach() while a request body is read. */
-  holdUntilAttached(): void {
+  /**
+   * @internal Sends are queued until attach() while a request body is read.
+   * `startNow` attaches a sink at once (close() before the body ended).
+   */
+  holdUntilAttached(startNow: () => void): void {
     this.pending = [];
+    this.startNow = startNow;
   }
 
   /** @internal Connects the sink and replays what was queued before it existed. */
   attach(sink: Sink): void {
     this.sink = sink;
+    this.startNow = undefined;
     const queued = this.pending;
     this.pending = undefined;
     this.pendingBytes = 0;
@@ -149,8 +164,9 @@ export class SSEStream extends EventEmitter {
     this.isClosed = true;
     this.closeReason = reason;
     this.pending = undefined;
+    this.startNow = undefined;
     open.delete(this);
-    this.controller.abort(reason ?? new Error('stream closed'));
+    this.controller?.abort(reason ?? new Error('stream closed'));
     this.emit('close');
   }
 }
@@ -196,8 +212,9 @@ export function createSSEStream(req?: Req | SSEStreamOptions, res?: Res, options
 
   if (head !== undefined) {
     if (bodyPending(req)) {
-      // A POST stream: adopt once Node has read the whole body.
-      stream.holdUntilAttached();
+      // A POST stream: adopt once Node has read the whole body. Closed
+      // before that (close(), closeAll()), it answers through res.write:
+      // what was queued, then the end; Node discards the rest of the body.
       const r = req as IncomingMessage;
       const onEnd = () => {
         r.off('close', onGone);
@@ -207,6 +224,11 @@ export function createSSEStream(req?: Req | SSEStreamOptions, res?: Res, options
         r.off('end', onEnd);
         if (!r.complete) stream.finish(new Error('client disconnected'));
       };
+      stream.holdUntilAttached(() => {
+        r.off('end', onEnd);
+        r.off('close', onGone);
+        fallBack(req, res, stream, opts);
+      });
       r.once('end', onEnd);
       r.once('close', onGone);
       if (r.listenerCount('data') === 0 && !r.readableFlowing) r.resume();

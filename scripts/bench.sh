@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 # Both the servers and the load generator need one fd per connection.
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 cmake -S . -B out/bench -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build out/bench -j2 --target sse_core_bench sse_load >/dev/null
+cmake --build out/bench -j2 --target sse_core_bench sse_load sse_floor >/dev/null
 npx tsc -p tsconfig.json || echo "bench: tsc reported errors; benchmarking dist/ as emitted" >&2
 if [[ " $* " != *" --full "* && " $* " != *" --soak-minutes "* ]]; then
   ./out/bench/sse_core_bench --benchmark_min_time=0.3 ${SSE_BENCH_FILTER:+--benchmark_filter=$SSE_BENCH_FILTER}

@@ -3,7 +3,7 @@
 // before the body ended are held and delivered, in order, after adoption.
 import { once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
-import { createSSEStream } from '../lib/stream';
+import { closeAll, createSSEStream, type SSEStream } from '../lib/stream';
 import { SINKS, Queue, connect, connectRaw, requestBytes, startHttp, startSSE, within, type Opened, useTestEnv } from './helpers/server';
 
 useTestEnv();
@@ -112,6 +112,30 @@ describe.each(SINKS)('%s sink', (kind, sinkOpts) => {
     await client.waitForEvents(2);
     expect(stream.sinkKind).toBe(kind);
     expect(client.events.map((e) => e.data)).toEqual(['early', 'late']);
+  });
+
+  test.each([
+    ['close()', (s: SSEStream) => s.close()],
+    ['closeAll()', () => closeAll()],
+  ])('%s before the body ended answers with what was queued and ends the response at once', async (_name, closeIt) => {
+    const srv = await startSSE({ ...sinkOpts });
+    const client = await connectRaw(srv.port);
+    client.socket.write(
+      Buffer.concat([
+        requestBytes(srv.port, { method: 'POST', path: '/v1/infer', headers: { 'Content-Length': String(BODY.length) } }),
+        Buffer.from(BODY.slice(0, 5)),
+      ]),
+    );
+    const { stream } = await srv.opened.next();
+    stream.send({ id: '1', data: 'queued' });
+    const closed = within(once(stream, 'close'), "the stream's 'close'");
+    closeIt(stream);
+    await closed;
+    expect(stream.closeReason).toBeUndefined();
+    await client.waitForEnd();
+    expect(client.head!.statusCode).toBe(200);
+    expect(client.events.map((e) => e.data)).toEqual(['queued']);
+    expect(stream.send({ data: 'late' })).toBe(false);
   });
 
   test('the client leaving before the body ended closes the stream once', async () => {

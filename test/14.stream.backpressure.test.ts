@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { native } from '../lib/native';
 import type { SSEStream } from '../lib/stream';
 import { killSlowClients, slowClient } from './helpers/slow-client';
-import { SINKS, startSSE, turn, within, useTestEnv } from './helpers/server';
+import { SINKS, connect, startSSE, turn, within, useTestEnv } from './helpers/server';
 
 const HWM = 16 * 1024;
 const MAX = 64 * 1024;
@@ -134,6 +134,20 @@ describe.each(SINKS)('%s sink', (kind, sinkOpts) => {
     stream.close();
     const { reader } = await result;
     expect(reader.events[reader.events.length - 1].id).toBe('after');
+  });
+
+  test("'drop': one event larger than maxBuffered on an empty queue is dropped, 'drain' still follows, the next event arrives", async () => {
+    const srv = await startSSE({ ...sinkOpts, heartbeatMs: 0, highWaterMark: 1024, maxBuffered: 4096, onSlowConsumer: 'drop' });
+    const client = await connect(srv.port);
+    const { stream } = await srv.opened.next();
+    expect(stream.sinkKind).toBe(kind);
+    await client.waitForHead();
+    const drained = within(once(stream, 'drain'), "'drain' after a dropped oversized event");
+    expect(stream.send({ id: 'big', data: 'x'.repeat(10_000) })).toBe(false);
+    await drained;
+    expect(stream.send({ id: 'small', data: 'ok' })).toBe(true);
+    await client.waitForEvents(1);
+    expect(client.events.map((e) => e.id)).toEqual(['small']);
   });
 
   test("a stalled client that goes away (reset) closes the stream once with a closeReason", async () => {

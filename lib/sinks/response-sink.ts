@@ -76,6 +76,9 @@ export class ResponseSink implements Sink {
     if (buffered + bytes.length > this.limits.maxBuffered) {
       if (this.limits.onSlowConsumer === 'drop') {
         this.wantDrain = true;
+        // Dropped on an empty buffer (one frame larger than maxBuffered): no
+        // write callback is coming to tell the sender it may go on.
+        if (buffered === 0) setImmediate(this.checkDrain);
         return SendResult.Dropped;
       }
       this.abort(new Error('slow consumer: maxBuffered exceeded'));

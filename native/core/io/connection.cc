@@ -118,6 +118,10 @@ SendResult Connection::enqueue(SharedBuffer* buf, bool is_event) {
     if (policy_ == SlowConsumerPolicy::kDrop) {
       ++ctx_->stats_.drops;
       want_drain_ = true;
+      // A frame larger than max_buffered, dropped on a queue already under
+      // the high-water mark: no write will complete to tell the sender it
+      // may go on, so tell it when this turn's notifications go out.
+      if (queue_.empty()) maybeDrain();
       return SendResult::kDropped;
     }
     ++ctx_->stats_.slow_consumer_closes;
@@ -130,6 +134,7 @@ SendResult Connection::enqueue(SharedBuffer* buf, bool is_event) {
     buf->unref();
     ++ctx_->stats_.drops;
     want_drain_ = true;
+    if (queue_.empty()) maybeDrain();
     return SendResult::kDropped;
   } else {
     ctx_->markDirty(this);
