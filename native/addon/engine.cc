@@ -30,13 +30,19 @@ LoopContext* Engine::context() {
   }
   // Without closing every handle at teardown, worker.terminate() aborts.
   napi_add_async_cleanup_hook(env_, cleanupHook, this, &cleanup_);
-  napi_value name;
-  napi_create_string_utf8(env_, "sse-native:notify", NAPI_AUTO_LENGTH, &name);
-  napi_async_init(env_, nullptr, name, &async_context_);
   return ctx_;
 }
 
 uint32_t Engine::add(Connection* c) {
+  // The async resource the notifications are delivered under lives while
+  // connections do: with none open, nothing holds the process (and Jest's
+  // --detectOpenHandles reports nothing).
+  if (async_context_ == nullptr) {
+    napi_value name;
+    napi_create_string_utf8(env_, "sse-native:notify", NAPI_AUTO_LENGTH, &name);
+    napi_async_init(env_, nullptr, name, &async_context_);
+  }
+  ++live_;
   uint32_t id;
   if (!free_.empty()) {
     id = free_.back();
@@ -86,7 +92,12 @@ void Engine::onNotifications(const Notification* items, size_t n) {
     if (id < slots_.size() && slots_[id] == items[i].connection) {
       slots_[id] = nullptr;
       free_.push_back(id);
+      --live_;
     }
+  }
+  if (live_ == 0 && async_context_ != nullptr) {
+    napi_async_destroy(env_, async_context_);
+    async_context_ = nullptr;
   }
 }
 
@@ -96,6 +107,7 @@ void Engine::cleanupHook(napi_async_cleanup_hook_handle handle, void* arg) {
   self->ctx_ = nullptr;
   self->slots_.clear();
   self->free_.clear();
+  self->live_ = 0;
   if (ctx == nullptr) {
     napi_remove_async_cleanup_hook(handle);
     return;

@@ -47,6 +47,7 @@ class Engine : public LoopObserver {
   Napi::Reference<Napi::Int32Array> records_;
   size_t records_capacity_ = 0;
   napi_async_context async_context_ = nullptr;
+  size_t live_ = 0;  // connections added and not yet reported closed
 };
 
 void initEngine(Napi::Env env, Napi::Object exports);
