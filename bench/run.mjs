@@ -490,8 +490,9 @@ function report(results, scenarios, servers, info, elapsedS) {
     }
     for (const s of servers) {
       for (const [i, r] of (per[s] ?? []).entries()) {
-        for (const n of r.notes ?? []) notes.push(`- ${sc.id}, ${s}, run ${i + 1}: ${n}`);
-        if (r.error) notes.push(`- ${sc.id}, ${s}, run ${i + 1}: FAILED: ${r.error}`);
+        const one = (t) => t.replace(/\s+/g, ' ').slice(0, 240);
+        for (const n of r.notes ?? []) notes.push(`- ${sc.id}, ${s}, run ${i + 1}: ${one(n)}`);
+        if (r.error) notes.push(`- ${sc.id}, ${s}, run ${i + 1}: FAILED (3 attempts): ${one(r.error)}`);
       }
     }
   }
@@ -621,19 +622,29 @@ async function main() {
     for (let rep = 0; rep < n; rep++) {
       // Servers interleaved within a repetition, so drift hits all alike.
       for (const name of servers) {
-        let srv;
         let r;
-        try {
-          srv = await startServer(name);
-          r = await RUNNERS[sc.kind](srv, sc);
-        } catch (err) {
-          r = { metrics: {}, error: String(err?.message ?? err).slice(0, 300) };
-        } finally {
-          if (srv) {
-            const errText = srv.stderr().trim();
-            await stop(srv.child);
-            if (errText && r) (r.notes ??= []).push(`server stderr: ${errText.slice(0, 200)}`);
+        // A failed run is retried twice after a pause: others share this
+        // checkout, and a rebuild of the addon makes a server fail to start.
+        for (let attempt = 1; attempt <= 3; attempt++) {
+          let srv;
+          try {
+            srv = await startServer(name);
+            r = await RUNNERS[sc.kind](srv, sc);
+          } catch (err) {
+            r = { metrics: {}, error: String(err?.message ?? err).slice(0, 300) };
+          } finally {
+            if (srv) {
+              const errText = srv.stderr().trim();
+              await stop(srv.child);
+              if (errText && r) (r.notes ??= []).push(`server stderr: ${errText.slice(0, 200)}`);
+            }
           }
+          if (!r.error) {
+            if (attempt > 1) (r.notes ??= []).push(`succeeded on attempt ${attempt}`);
+            break;
+          }
+          log(`${sc.id} #${rep + 1} ${name}: attempt ${attempt} failed: ${r.error.split('\n')[0]}`);
+          if (attempt < 3) await sleep(10000);
         }
         (results[sc.id][name] ??= []).push(r);
         const m = Object.entries(r.metrics)

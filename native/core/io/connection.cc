@@ -141,7 +141,10 @@ SendResult Connection::enqueue(SharedBuffer* buf, bool is_event) {
   }
   uint64_t now = uv_now(ctx_->loop());
   last_write_ms_ = now;
-  if (is_event) last_event_ms_ = now;
+  if (is_event) {
+    last_event_ms_ = now;
+    ++ctx_->stats_.events_sent;
+  }
   if (queue_.bytes() > high_water_mark_) {
     want_drain_ = true;
     return SendResult::kBackpressure;
@@ -157,6 +160,7 @@ void Connection::close(bool graceful) { closeWith(graceful, 0); }
 
 void Connection::closeWith(bool graceful, int status) {
   if (state_ >= State::kClosing) return;
+  if (!keys_.empty()) ctx_->hub_.leaveAll(this);  // no broadcast reaches a closing member
   if (graceful) {
     if (state_ != State::kOpen) return;
     state_ = State::kDraining;

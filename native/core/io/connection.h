@@ -7,12 +7,15 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "core/io/loop_context.h"
 #include "core/io/write_queue.h"
 #include "core/shared_buffer.h"
 
 namespace sse {
+
+struct HubKey;
 
 // What happens to a send that would take the queue past max_buffered.
 enum class SlowConsumerPolicy : uint8_t { kClose, kDrop };
@@ -65,6 +68,7 @@ class Connection {
 
  private:
   friend class LoopContext;
+  friend class Hub;
   // kDraining: graceful close writing its queue; kShutdown: uv_shutdown in
   // flight; kClosing: uv_close called; kClosed: close callback ran.
   enum class State : uint8_t { kOpen, kDraining, kShutdown, kClosing, kClosed };
@@ -107,6 +111,7 @@ class Connection {
   int close_status_ = 0;
   State state_ = State::kOpen;
   SlowConsumerPolicy policy_;
+  std::vector<HubKey*> keys_;  // hub keys it is a member of (usually few)
   bool dirty_ = false;
   bool want_drain_ = false;  // a send returned kBackpressure or kDropped
 };

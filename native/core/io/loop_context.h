@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/io/hub.h"
 #include "core/shared_buffer.h"
 
 namespace sse {
@@ -49,6 +50,10 @@ struct LoopStats {
   uint64_t try_writes = 0;            // uv_try_write calls (one writev each)
   uint64_t queued_writes = 0;         // uv_write calls (kernel was full)
   uint64_t notification_batches = 0;  // onNotifications calls
+  uint64_t events_sent = 0;           // event frames queued on connections
+  uint64_t broadcasts = 0;            // Hub::broadcast calls that encoded
+  uint64_t replayed_events = 0;       // frames replayed from rings
+  uint64_t replay_gaps = 0;           // resumes that could not be served
 };
 
 // Owns the per-loop machinery; lives until destroy() completes. Every method
@@ -76,11 +81,13 @@ class LoopContext {
 
   uv_loop_t* loop() const { return loop_; }
   const LoopStats& stats() const { return stats_; }
+  Hub& hub() { return hub_; }
   // Timer period in ms (the heartbeat/timeout granularity).
   uint64_t tickMs() const { return tick_ms_; }
 
  private:
   friend class Connection;
+  friend class Hub;
   static constexpr size_t kReadBufferSize = 16 * 1024;
   static constexpr uint64_t kMaxTickMs = 1000;
 
@@ -120,6 +127,7 @@ class LoopContext {
   std::vector<Notification> delivering_;
   BufferRef keepalive_;  // ": keepalive\n\n", shared by every heartbeat
   LoopStats stats_;
+  Hub hub_{this};
   char read_buffer_[kReadBufferSize];  // reads are discarded
 };
 

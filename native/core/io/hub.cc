@@ -1,0 +1,188 @@
+#include "core/io/hub.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <utility>
+
+#include "core/io/connection.h"
+#include "core/io/loop_context.h"
+
+namespace sse {
+
+Hub::~Hub() = default;
+
+HubKey* Hub::find(std::string_view name) const {
+  scratch_.assign(name);
+  auto it = keys_.find(scratch_);
+  return it == keys_.end() ? nullptr : it->second.get();
+}
+
+HubKey* Hub::getOrCreate(std::string_view name) {
+  if (HubKey* k = find(name)) return k;
+  auto k = std::make_unique<HubKey>();
+  k->name.assign(name);
+  HubKey* raw = k.get();
+  keys_.emplace(raw->name, std::move(k));
+  return raw;
+}
+
+void Hub::maybeErase(HubKey* k) {
+  if (broadcasting_ || !k->members.empty() || k->ring.enabled()) return;
+  keys_.erase(k->name);
+}
+
+void Hub::configure(std::string_view key, size_t max_events, uint64_t max_age_ms) {
+  HubKey* k = max_events != 0 ? getOrCreate(key) : find(key);
+  if (k == nullptr) return;
+  k->ring.configure(max_events, max_age_ms);
+  maybeErase(k);
+}
+
+Hub::Join Hub::join(std::string_view key, Connection* c, const std::string_view* last_id,
+                    size_t* replayed, bool* gap) {
+  if (replayed != nullptr) *replayed = 0;
+  if (gap != nullptr) *gap = false;
+  if (!c->isOpen()) return Join::kClosed;
+  HubKey* k = getOrCreate(key);
+  if (std::find(c->keys_.begin(), c->keys_.end(), k) != c->keys_.end()) return Join::kAlready;
+  if (last_id != nullptr) {
+    std::vector<BufferRef> frames;
+    uint64_t now = uv_now(ctx_->loop());
+    if (k->ring.since(*last_id, now, &frames) == ReplayRing::Since::kGap) {
+      frames.push_back(gapFrame(*last_id));
+      ++ctx_->stats_.replay_gaps;
+      if (gap != nullptr) *gap = true;
+    } else {
+      ctx_->stats_.replayed_events += frames.size();
+      if (replayed != nullptr) *replayed = frames.size();
+    }
+    for (BufferRef& f : frames) {
+      if (c->send(std::move(f)) == SendResult::kClosed) break;
+    }
+    if (!c->isOpen()) {  // the replay itself was too much (kClose policy)
+      maybeErase(k);
+      return Join::kClosed;
+    }
+  }
+  k->members.push_back(c);
+  c->keys_.push_back(k);
+  return Join::kJoined;
+}
+
+void Hub::removeMember(HubKey* k, Connection* c) {
+  auto it = std::find(k->members.begin(), k->members.end(), c);
+  if (it == k->members.end()) return;
+  *it = k->members.back();
+  k->members.pop_back();
+}
+
+bool Hub::leave(std::string_view key, Connection* c) {
+  HubKey* k = find(key);
+  if (k == nullptr) return false;
+  auto it = std::find(c->keys_.begin(), c->keys_.end(), k);
+  if (it == c->keys_.end()) return false;
+  c->keys_.erase(it);
+  removeMember(k, c);
+  maybeErase(k);
+  return true;
+}
+
+void Hub::leaveAll(Connection* c) {
+  std::vector<HubKey*> keys = std::move(c->keys_);
+  c->keys_.clear();
+  for (HubKey* k : keys) {
+    removeMember(k, c);
+    maybeErase(k);
+  }
+}
+
+FrameStatus Hub::broadcast(std::string_view key, Message msg, BroadcastResult* result,
+                           BufferRef* frame_out) {
+  *result = BroadcastResult();
+  HubKey* k = find(key);
+  char id_buf[24];
+  if (k != nullptr && k->ring.enabled() && !msg.has_id) {
+    int n = std::snprintf(id_buf, sizeof(id_buf), "%llu",
+                          static_cast<unsigned long long>(k->last_id + 1));
+    msg.id = std::string_view(id_buf, static_cast<size_t>(n));
+    msg.has_id = true;
+  }
+  FrameStatus status = FrameStatus::kOk;
+  BufferRef frame = encodeShared(msg, &status);
+  if (status != FrameStatus::kOk) return status;
+  ++ctx_->stats_.broadcasts;
+  if (k != nullptr) {
+    if (k->ring.enabled()) {
+      if (msg.id.data() == id_buf) ++k->last_id;
+      k->ring.push(msg.id, frame.share(), uv_now(ctx_->loop()));
+    }
+    // Backwards: a member that closes while we send to it (kClose policy)
+    // leaves by swapping the last member into its slot, one already done.
+    broadcasting_ = true;
+    for (size_t i = k->members.size(); i-- > 0;) {
+      if (i >= k->members.size()) continue;
+      ++result->members;
+      switch (k->members[i]->send(frame.share())) {
+        case SendResult::kSuccess: ++result->queued; break;
+        case SendResult::kBackpressure: ++result->queued; ++result->backpressure; break;
+        case SendResult::kDropped: ++result->dropped; break;
+        case SendResult::kClosed: ++result->closed; break;
+      }
+    }
+    broadcasting_ = false;
+    maybeErase(k);
+  }
+  if (frame_out != nullptr) *frame_out = std::move(frame);
+  return FrameStatus::kOk;
+}
+
+ReplayRing::Since Hub::replay(std::string_view key, std::string_view last_id,
+                              std::vector<BufferRef>* out) {
+  HubKey* k = find(key);
+  ReplayRing::Since r = ReplayRing::Since::kGap;
+  if (k != nullptr) r = k->ring.since(last_id, uv_now(ctx_->loop()), out);
+  if (r == ReplayRing::Since::kGap) {
+    out->push_back(gapFrame(last_id));
+    ++ctx_->stats_.replay_gaps;
+  } else {
+    ctx_->stats_.replayed_events += out->size();
+  }
+  return r;
+}
+
+size_t Hub::memberCount(std::string_view key) const {
+  HubKey* k = find(key);
+  return k == nullptr ? 0 : k->members.size();
+}
+
+void Hub::keys(std::vector<std::string>* out) const {
+  for (const auto& [name, k] : keys_) {
+    if (!k->members.empty()) out->push_back(name);
+  }
+}
+
+BufferRef Hub::gapFrame(std::string_view last_id) {
+  std::string json = "{\"lastEventId\":\"";
+  for (unsigned char ch : last_id) {
+    if (ch == '"' || ch == '\\') {
+      json += '\\';
+      json += static_cast<char>(ch);
+    } else if (ch < 0x20) {
+      char esc[8];
+      std::snprintf(esc, sizeof(esc), "\\u%04x", ch);
+      json += esc;
+    } else {
+      json += static_cast<char>(ch);
+    }
+  }
+  json += "\"}";
+  Message m;
+  m.event = "sse-gap";
+  m.has_event = true;
+  m.data = json;
+  m.has_data = true;
+  FrameStatus status;
+  return encodeShared(m, &status);
+}
+
+}  // namespace sse

@@ -1,0 +1,209 @@
+// The hub on real sockets: membership, broadcast of one shared frame, ids,
+// replay on join, members leaving every key when they close.
+#include "core/io/hub.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <string_view>
+
+#include "core/io/connection.h"
+#include "io_fixture.h"
+
+namespace sse {
+namespace {
+
+using testing_io::IoTest;
+using testing_io::Pair;
+
+const char kHead[] = "HTTP/1.1 200 OK\r\n\r\n";
+
+ConnectionOptions quiet() {
+  ConnectionOptions o;
+  o.heartbeat_ms = 0;
+  return o;
+}
+
+Message data(std::string_view d) {
+  Message m;
+  m.data = d;
+  m.has_data = true;
+  return m;
+}
+
+class HubTest : public IoTest {
+ protected:
+  Hub& hub() { return ctx_->hub(); }
+  BroadcastResult send(std::string_view key, std::string_view d) {
+    BroadcastResult r;
+    EXPECT_EQ(hub().broadcast(key, data(d), &r, nullptr), FrameStatus::kOk);
+    return r;
+  }
+};
+
+TEST_F(HubTest, BroadcastReachesEveryMemberOfTheKeyOnly) {
+  Pair* a = connectPair();
+  Pair* b = connectPair();
+  Pair* c = connectPair();
+  Connection* ca = adopt(a, quiet(), kHead, nullptr);
+  Connection* cb = adopt(b, quiet(), kHead, nullptr);
+  Connection* cc = adopt(c, quiet(), kHead, nullptr);
+  EXPECT_EQ(hub().join("k", ca, nullptr, nullptr, nullptr), Hub::Join::kJoined);
+  EXPECT_EQ(hub().join("k", cb, nullptr, nullptr, nullptr), Hub::Join::kJoined);
+  EXPECT_EQ(hub().join("k", cb, nullptr, nullptr, nullptr), Hub::Join::kAlready);
+  EXPECT_EQ(hub().join("other", cc, nullptr, nullptr, nullptr), Hub::Join::kJoined);
+  EXPECT_EQ(hub().memberCount("k"), 2u);
+  BroadcastResult r = send("k", "hello");
+  EXPECT_EQ(r.members, 2u);
+  EXPECT_EQ(r.queued, 2u);
+  std::string want = std::string(kHead) + "data: hello\n\n";
+  ASSERT_TRUE(readUntil(a, want.size()));
+  ASSERT_TRUE(readUntil(b, want.size()));
+  EXPECT_EQ(a->got, want);
+  EXPECT_EQ(b->got, want);
+  EXPECT_TRUE(readUntil(c, sizeof(kHead) - 1));
+  EXPECT_EQ(c->got, kHead);
+  EXPECT_EQ(send("nobody", "x").members, 0u);
+  EXPECT_EQ(ctx_->stats().broadcasts, 2u);
+  EXPECT_EQ(ctx_->stats().events_sent, 2u);
+}
+
+TEST_F(HubTest, AClosingMemberLeavesEveryKey) {
+  Pair* a = connectPair();
+  Connection* ca = adopt(a, quiet(), kHead, nullptr);
+  hub().join("k1", ca, nullptr, nullptr, nullptr);
+  hub().join("k2", ca, nullptr, nullptr, nullptr);
+  std::vector<std::string> keys;
+  hub().keys(&keys);
+  EXPECT_EQ(keys.size(), 2u);
+  closeClient(a);
+  ASSERT_TRUE(runUntil([&] { return rec_.closes == 1; }));
+  EXPECT_EQ(hub().memberCount("k1"), 0u);
+  EXPECT_EQ(hub().memberCount("k2"), 0u);
+  keys.clear();
+  hub().keys(&keys);
+  EXPECT_TRUE(keys.empty());
+  EXPECT_EQ(send("k1", "x").members, 0u);
+}
+
+TEST_F(HubTest, LeaveRemovesOneKey) {
+  Pair* a = connectPair();
+  Connection* ca = adopt(a, quiet(), kHead, nullptr);
+  hub().join("k1", ca, nullptr, nullptr, nullptr);
+  hub().join("k2", ca, nullptr, nullptr, nullptr);
+  EXPECT_TRUE(hub().leave("k1", ca));
+  EXPECT_FALSE(hub().leave("k1", ca));
+  EXPECT_EQ(hub().memberCount("k1"), 0u);
+  EXPECT_EQ(hub().memberCount("k2"), 1u);
+}
+
+TEST_F(HubTest, AMemberClosedByItsOwnBroadcastDoesNotDisturbTheOthers) {
+  // kClose with a tiny max_buffered: the broadcast itself closes the member.
+  ConnectionOptions tight = quiet();
+  tight.max_buffered = 8;
+  tight.high_water_mark = 8;
+  std::vector<Pair*> pairs;
+  std::vector<Connection*> conns;
+  for (int i = 0; i < 6; ++i) {
+    pairs.push_back(connectPair());
+    conns.push_back(adopt(pairs.back(), i % 2 ? tight : quiet(), "", nullptr));
+    hub().join("k", conns.back(), nullptr, nullptr, nullptr);
+  }
+  BroadcastResult r = send("k", "a frame longer than eight bytes");
+  EXPECT_EQ(r.members, 6u);
+  EXPECT_EQ(r.queued, 3u);
+  EXPECT_EQ(r.closed, 3u);
+  EXPECT_EQ(hub().memberCount("k"), 3u);
+  for (int i = 0; i < 6; i += 2) {
+    ASSERT_TRUE(readUntil(pairs[i], 39));
+    EXPECT_EQ(pairs[i]->got, "data: a frame longer than eight bytes\n\n");
+  }
+}
+
+TEST_F(HubTest, IdsAreAssignedPerKeyWhenTheRingIsOn) {
+  Pair* a = connectPair();
+  Connection* ca = adopt(a, quiet(), "", nullptr);
+  hub().configure("r", 10, 0);
+  hub().join("r", ca, nullptr, nullptr, nullptr);
+  send("r", "one");
+  Message m = data("two");
+  m.id = "custom";
+  m.has_id = true;
+  BroadcastResult res;
+  hub().broadcast("r", m, &res, nullptr);
+  send("r", "three");
+  std::string want = "id: 1\ndata: one\n\nid: custom\ndata: two\n\nid: 2\ndata: three\n\n";
+  ASSERT_TRUE(readUntil(a, want.size()));
+  EXPECT_EQ(a->got, want);
+}
+
+TEST_F(HubTest, JoinWithLastIdReplaysThenGoesLive) {
+  hub().configure("r", 100, 0);
+  for (int i = 0; i < 5; ++i) send("r", "e" + std::to_string(i + 1));
+  Pair* a = connectPair();
+  Connection* ca = adopt(a, quiet(), "", nullptr);
+  std::string_view last = "3";
+  size_t replayed = 0;
+  bool gap = true;
+  EXPECT_EQ(hub().join("r", ca, &last, &replayed, &gap), Hub::Join::kJoined);
+  EXPECT_EQ(replayed, 2u);
+  EXPECT_FALSE(gap);
+  send("r", "live");
+  std::string want = "id: 4\ndata: e4\n\nid: 5\ndata: e5\n\nid: 6\ndata: live\n\n";
+  ASSERT_TRUE(readUntil(a, want.size()));
+  EXPECT_EQ(a->got, want);
+  EXPECT_EQ(ctx_->stats().replayed_events, 2u);
+}
+
+TEST_F(HubTest, AnUnknownLastIdGetsTheGapEvent) {
+  hub().configure("r", 2, 0);
+  for (int i = 0; i < 5; ++i) send("r", "x");
+  Pair* a = connectPair();
+  Connection* ca = adopt(a, quiet(), "", nullptr);
+  std::string_view last = "1\"\\";
+  bool gap = false;
+  hub().join("r", ca, &last, nullptr, &gap);
+  EXPECT_TRUE(gap);
+  std::string want = "event: sse-gap\ndata: {\"lastEventId\":\"1\\\"\\\\\"}\n\n";
+  ASSERT_TRUE(readUntil(a, want.size()));
+  EXPECT_EQ(a->got, want);
+  EXPECT_EQ(ctx_->stats().replay_gaps, 1u);
+}
+
+TEST_F(HubTest, ABadFieldSendsNothingAndRecordsNothing) {
+  Pair* a = connectPair();
+  Connection* ca = adopt(a, quiet(), "", nullptr);
+  hub().configure("r", 10, 0);
+  hub().join("r", ca, nullptr, nullptr, nullptr);
+  Message m = data("x");
+  m.event = "bad\nname";
+  m.has_event = true;
+  BroadcastResult r;
+  EXPECT_EQ(hub().broadcast("r", m, &r, nullptr), FrameStatus::kInvalidEvent);
+  EXPECT_EQ(r.members, 0u);
+  send("r", "ok");
+  std::string want = "id: 1\ndata: ok\n\n";
+  ASSERT_TRUE(readUntil(a, want.size()));
+  EXPECT_EQ(a->got, want);
+}
+
+TEST_F(HubTest, ChurnLeavesNoMember) {
+  for (int i = 0; i < 500; ++i) {
+    Pair* p = connectPair();
+    Connection* c = adopt(p, quiet(), "", nullptr);
+    hub().join("k", c, nullptr, nullptr, nullptr);
+    hub().join("k" + std::to_string(i % 7), c, nullptr, nullptr, nullptr);
+    send("k", "x");
+    if (i % 2) closeClient(p); else c->close(i % 4 == 0);
+    ASSERT_TRUE(runUntil([&] { return rec_.closes == i + 1; }));
+    delete p;
+    pairs_.pop_back();
+  }
+  std::vector<std::string> keys;
+  hub().keys(&keys);
+  EXPECT_TRUE(keys.empty());
+  EXPECT_EQ(ctx_->stats().connections_open, 0u);
+}
+
+}  // namespace
+}  // namespace sse
