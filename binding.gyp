@@ -9,6 +9,7 @@
         'native/addon/encoder_binding.cc',
         'native/addon/engine.cc',
         'native/addon/engine_binding.cc',
+        'native/addon/hub_binding.cc',
         'native/addon/parser_binding.cc',
       ],
       'include_dirs': [

@@ -5,6 +5,19 @@ export { createParser, ParseError } from './parser';
 export type { EventSourceMessage, EventSourceParser, ParserCallbacks, ParserConfig, ParseErrorType } from './parser';
 export { createSSEStream, closeAll, SSEStream } from './stream';
 export type { SSEStreamOptions } from './options';
+export {
+  registerConnection,
+  unregisterConnection,
+  broadcast,
+  getConnectionCount,
+  getConnectionKeys,
+  configureKey,
+  getMetrics,
+  metricsText,
+} from './hub';
+export type { HubTarget, RegisterOptions, KeyOptions, BroadcastOptions, HubMetrics } from './hub';
+export { setLimits } from './limits';
+export type { ConnectionLimits } from './limits';
 export { sseResponse, SSE_HEADERS } from './web';
 export type { WebSSEStream, WebSSEStreamOptions } from './web';
 // Clients (Node: node:http + the native parser); also at 'sse-native/client'.

@@ -49,6 +49,25 @@ export interface NativeBinding {
   setNotify(fn: (records: Int32Array, n: number) => void): void;
   stats(): EngineStats;
   errName(code: number): string;
+
+  // The hub (native/addon/hub_binding.cc): keys of adopted connections.
+  hubConfigure(key: string, maxEvents: number, maxAgeMs: number): void;
+  /** Replayed frames (>= 0), or -1 already a member, -2 closed, -3 joined after the sse-gap event. */
+  hubJoin(key: string, id: number, lastEventId: string | undefined): number;
+  hubLeave(key: string, id: number): boolean;
+  /** -FrameStatus on a bad field; else adopted members offered; the frame is left in `lastFrame` when asked. */
+  hubBroadcast(
+    key: string,
+    wantFrame: boolean,
+    event: string | undefined,
+    data: string | undefined,
+    id: string | undefined,
+    retry: number | undefined,
+    comment: string | undefined,
+  ): number;
+  lastFrame: Buffer | undefined;
+  /** [gap, ...frames after lastEventId (or the sse-gap event)] */
+  hubReplay(key: string, lastEventId: string): [boolean, ...Buffer[]];
 }
 
 export interface EngineStats {
@@ -61,6 +80,10 @@ export interface EngineStats {
   tryWrites: number;
   queuedWrites: number;
   notificationBatches: number;
+  eventsSent: number;
+  broadcasts: number;
+  replayedEvents: number;
+  replayGaps: number;
 }
 
 /** A core parser: feed() returns the text of the records it wrote to `records`. */

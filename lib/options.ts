@@ -24,6 +24,10 @@ export interface SSEStreamOptions {
   maxDurationMs?: number;
   /** Let the core adopt the socket when it may. @defaultValue true */
   adopt?: boolean;
+  /** Hub key(s) to register the stream under at once; limits per key are checked before anything is written. */
+  key?: string | readonly string[];
+  /** With `key`: first send what the client missed since its Last-Event-ID (the key's replay ring). */
+  resume?: boolean;
 }
 
 export interface ResolvedOptions extends SinkLimits {
@@ -31,6 +35,8 @@ export interface ResolvedOptions extends SinkLimits {
   headers: Record<string, string | number | readonly string[]>;
   retry: number | undefined;
   adopt: boolean;
+  keys: readonly string[];
+  resume: boolean;
 }
 
 // RFC 9110 token.
@@ -80,7 +86,14 @@ export function resolveOptions(options: SSEStreamOptions | undefined): ResolvedO
   const jitter = nonNegativeInt(o, 'retryJitterMs', 0);
   if (retry !== undefined && jitter > 0) retry += Math.floor(Math.random() * (jitter + 1));
   if (o.adopt !== undefined && typeof o.adopt !== 'boolean') throw new TypeError('`adopt` must be a boolean');
+  const keys = o.key === undefined ? [] : typeof o.key === 'string' ? [o.key] : o.key;
+  if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string' || k === '')) {
+    throw new TypeError('`key` must be a non-empty string or an array of them');
+  }
+  if (o.resume !== undefined && typeof o.resume !== 'boolean') throw new TypeError('`resume` must be a boolean');
   return {
+    keys,
+    resume: o.resume ?? false,
     status,
     headers,
     retry,

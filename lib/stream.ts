@@ -8,6 +8,8 @@ import { NativeSink, closeAllAdopted } from './sinks/native-sink';
 import { ResponseSink } from './sinks/response-sink';
 import { SendResult, type Sink, type SinkEvents } from './sinks/sink';
 import { createWebStream, type WebSSEStream, type WebSSEStreamOptions } from './web';
+import { countRefused, getConnectionCount, registerConnection } from './hub';
+import { holdAddress, overLimit, retryAfterSeconds } from './limits';
 
 const open = new Set<SSEStream>();
 
@@ -50,6 +52,18 @@ export class SSEStream extends EventEmitter {
       if (this.isClosed) this.controller.abort(this.closeReason ?? new Error('stream closed'));
     }
     return this.controller.signal;
+  }
+
+  /** @internal The sink written to, once attached. */
+  currentSink(): Sink | undefined {
+    return this.sink;
+  }
+
+  /** @internal Sends an already-encoded frame (hub broadcasts and replays); returns like send(). */
+  sendFrame(frame: Buffer): boolean {
+    if (this.isClosed || this.closeRequested) return false;
+    if (this.sink === undefined) return this.hold(frame);
+    return this.sink.sendBytes(frame) === SendResult.Success;
   }
 
   /** 'adopted' when the C++ core owns the socket, 'response' for res.write, 'pending' while a request body is read. */
@@ -115,17 +129,18 @@ export class SSEStream extends EventEmitter {
 
   /** @internal */
   write(args: MessageArgs): boolean {
-    if (this.sink === undefined) {
-      const frame = encodeArgs(args);
-      if (this.pendingBytes + frame.length > this.opts.maxBuffered) {
-        if (this.opts.onSlowConsumer === 'close') this.finish(new Error('slow consumer: maxBuffered exceeded'));
-        return false;
-      }
-      this.pending!.push(frame);
-      this.pendingBytes += frame.length;
-      return this.pendingBytes <= this.opts.highWaterMark;
-    }
+    if (this.sink === undefined) return this.hold(encodeArgs(args));
     return this.sink.send(args) === SendResult.Success;
+  }
+
+  private hold(frame: Buffer): boolean {
+    if (this.pendingBytes + frame.length > this.opts.maxBuffered) {
+      if (this.opts.onSlowConsumer === 'close') this.finish(new Error('slow consumer: maxBuffered exceeded'));
+      return false;
+    }
+    this.pending!.push(frame);
+    this.pendingBytes += frame.length;
+    return this.pendingBytes <= this.opts.highWaterMark;
   }
 
   /**
@@ -203,6 +218,8 @@ export function createSSEStream(req?: Req | SSEStreamOptions, res?: Res, options
   if (!isResponse(res)) throw new TypeError('createSSEStream: `res` must be an http.ServerResponse');
   const opts = resolveOptions(options);
   if (res.headersSent) throw new Error('createSSEStream: the response headers were already sent');
+  const over = overLimit(open.size, (req as IncomingMessage).socket?.remoteAddress, opts.keys.map((k) => getConnectionCount(k)));
+  if (over !== undefined) return refuse(req, res, over, opts);
 
   const fdOrReason = opts.adopt ? adoptableFd(req, res) : 'adopt: false';
   const head = typeof fdOrReason === 'number' ? buildHead(res, opts) : undefined;
@@ -239,6 +256,24 @@ export function createSSEStream(req?: Req | SSEStreamOptions, res?: Res, options
     fallBack(req, res, stream, opts);
   }
   if (opts.retry !== undefined) stream.write([undefined, undefined, undefined, opts.retry, undefined]);
+  const release = holdAddress(req as IncomingMessage);
+  if (release) stream.once('close', release);
+  for (const key of opts.keys) registerConnection(key, stream, { resume: opts.resume });
+  return stream;
+}
+
+/** Answers 503 with Retry-After; the stream returned is closed (closeReason.code 'SSE_LIMIT'). */
+function refuse(req: Req, res: Res, limit: string, opts: ResolvedOptions): SSEStream {
+  countRefused();
+  const seconds = retryAfterSeconds();
+  const r = res as ServerResponse;
+  r.writeHead(503, { 'Retry-After': String(seconds), 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+  r.end(`Too many connections (${limit}); retry in ${seconds} s\n`);
+  const headerId = req.headers['last-event-id'];
+  const stream = new SSEStream(typeof headerId === 'string' ? headerId : undefined, opts);
+  const err = new Error(`connection refused: ${limit} reached`) as NodeJS.ErrnoException;
+  err.code = 'SSE_LIMIT';
+  stream.finish(err);
   return stream;
 }
 
@@ -279,12 +314,19 @@ function fallBack(req: Req, res: Res, stream: SSEStream, opts: ResolvedOptions):
 }
 
 /**
- * Closes every open stream of this thread: flushes what is queued, ends each
- * response. Node's server.close() does not wait for adopted streams (Node
- * no longer knows them); call this on shutdown.
+ * Closes every open stream of this thread: sends `finalMsg` (if given) to
+ * each, flushes what is queued, ends each response; with nothing else
+ * holding it, the process can then exit. Node's server.close() does not
+ * wait for adopted streams (Node no longer knows them); call this on
+ * shutdown.
  */
-export function closeAll(): void {
-  for (const s of [...open]) s.close();
+export function closeAll(finalMsg?: SSEMessage): void {
+  // Checked first: a bad final message throws before anything is sent.
+  const last = finalMsg === undefined ? undefined : messageArgs(finalMsg);
+  for (const s of [...open]) {
+    if (last) s.write(last);
+    s.close();
+  }
   closeAllAdopted(true);
 }
 

@@ -2,6 +2,7 @@
 // Response): createSSEStream() with no request returns a ReadableStream fed
 // with frames the core encoded, and sseResponse() wraps it in a Response.
 import type { SSEMessage } from './encoder';
+import { registerConnection } from './hub';
 import { resolveOptions, type ResolvedOptions, type SSEStreamOptions } from './options';
 import { WebSink } from './sinks/web-sink';
 import { SSEStream } from './stream';
@@ -75,6 +76,8 @@ export function createWebStream(options?: WebSSEStreamOptions): WebSSEStream {
       sse.once('close', () => signal.removeEventListener('abort', onAbort));
     }
   }
+  // Hub keys (the `key` option), as for request streams; web streams are members written from JS.
+  for (const key of opts.keys) registerConnection(key, sse, { resume: opts.resume });
   return {
     stream: sink.stream,
     send: (msg) => sse.send(msg),

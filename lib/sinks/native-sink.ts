@@ -54,7 +54,8 @@ export class NativeSink implements Sink {
   private closing = false;
 
   private constructor(
-    private readonly id: number,
+    /** @internal The core's id of the connection (hub membership). */
+    readonly id: number,
     readonly events: SinkEvents,
   ) {}
 

@@ -4,7 +4,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import { encodeArgs, encodeEvent, type MessageArgs } from '../encoder';
-import { SendResult, type Sink, type SinkEvents, type SinkLimits } from './sink';
+import { SendResult, type Sink, type SinkEvents, type SinkLimits, jsSinkStats } from './sink';
 
 type Res = ServerResponse | Http2ServerResponse;
 
@@ -63,12 +63,18 @@ export class ResponseSink implements Sink {
   send(args: MessageArgs): SendResult {
     if (this.closed) return SendResult.Closed;
     const r = this.write(encodeArgs(args));
-    if (r !== SendResult.Closed && r !== SendResult.Dropped) this.lastEvent = Date.now();
+    if (r !== SendResult.Closed && r !== SendResult.Dropped) {
+      this.lastEvent = Date.now();
+      jsSinkStats.eventsSent++;
+    }
     return r;
   }
 
   sendBytes(bytes: Uint8Array): SendResult {
-    return this.closed ? SendResult.Closed : this.write(bytes);
+    if (this.closed) return SendResult.Closed;
+    const r = this.write(bytes);
+    if (r === SendResult.Success || r === SendResult.Backpressure) jsSinkStats.eventsSent++;
+    return r;
   }
 
   private write(bytes: Uint8Array): SendResult {
@@ -76,11 +82,13 @@ export class ResponseSink implements Sink {
     if (buffered + bytes.length > this.limits.maxBuffered) {
       if (this.limits.onSlowConsumer === 'drop') {
         this.wantDrain = true;
+        jsSinkStats.drops++;
         // Dropped on an empty buffer (one frame larger than maxBuffered): no
         // write callback is coming to tell the sender it may go on.
         if (buffered === 0) setImmediate(this.checkDrain);
         return SendResult.Dropped;
       }
+      jsSinkStats.slowConsumerCloses++;
       this.abort(new Error('slow consumer: maxBuffered exceeded'));
       return SendResult.Closed;
     }
@@ -90,6 +98,7 @@ export class ResponseSink implements Sink {
     const over = buffered + bytes.length > this.limits.highWaterMark;
     (this.res as ServerResponse).write(bytes, over ? this.checkDrain : undefined);
     this.lastWrite = Date.now();
+    jsSinkStats.bytesSent += bytes.length;
     if (this.res.writableLength > this.limits.highWaterMark) {
       this.wantDrain = true;
       return SendResult.Backpressure;
@@ -151,6 +160,8 @@ export class ResponseSink implements Sink {
     const { heartbeatMs, idleTimeoutMs, maxDurationMs } = this.limits;
     if (maxDurationMs > 0 && now - this.opened >= maxDurationMs) return this.close(true);
     if (idleTimeoutMs > 0 && now - this.lastEvent >= idleTimeoutMs) return this.close(true);
-    if (heartbeatMs > 0 && now - this.lastWrite >= heartbeatMs) this.write(KEEPALIVE);
+    if (heartbeatMs > 0 && now - this.lastWrite >= heartbeatMs && this.write(KEEPALIVE) !== SendResult.Closed) {
+      jsSinkStats.heartbeats++;
+    }
   }
 }

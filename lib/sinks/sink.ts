@@ -40,3 +40,12 @@ export interface SinkLimits {
   idleTimeoutMs: number;
   maxDurationMs: number;
 }
+
+/** Counters of the sinks written from JS (fallback, web), for getMetrics(). */
+export const jsSinkStats = {
+  eventsSent: 0,
+  bytesSent: 0,
+  drops: 0,
+  slowConsumerCloses: 0,
+  heartbeats: 0,
+};

@@ -7,7 +7,7 @@
 // graceful close that completes when the reader has taken the last byte.
 // One interval timer serves every web stream's heartbeat and timeouts.
 import { encodeArgs, encodeEvent, type MessageArgs } from '../encoder';
-import { SendResult, type Sink, type SinkEvents, type SinkLimits } from './sink';
+import { SendResult, type Sink, type SinkEvents, type SinkLimits, jsSinkStats } from './sink';
 
 const KEEPALIVE = encodeEvent({ comment: 'keepalive' });
 
@@ -84,26 +84,45 @@ export class WebSink implements Sink {
   send(args: MessageArgs): SendResult {
     if (this.closed || this.closing) return SendResult.Closed;
     const r = this.write(encodeArgs(args));
-    if (r !== SendResult.Closed && r !== SendResult.Dropped) this.lastEvent = Date.now();
+    if (r !== SendResult.Closed && r !== SendResult.Dropped) {
+      this.lastEvent = Date.now();
+      jsSinkStats.eventsSent++;
+    }
     return r;
   }
 
   sendBytes(bytes: Uint8Array): SendResult {
-    return this.closed || this.closing ? SendResult.Closed : this.write(bytes);
+    if (this.closed || this.closing) return SendResult.Closed;
+    const r = this.write(bytes);
+    if (r === SendResult.Success || r === SendResult.Backpressure) jsSinkStats.eventsSent++;
+    return r;
   }
 
   private write(bytes: Uint8Array): SendResult {
     if (this.queued + bytes.length > this.limits.maxBuffered) {
       if (this.limits.onSlowConsumer === 'drop') {
         this.wantDrain = true;
+        jsSinkStats.drops++;
+        // Dropped on an empty queue (one frame larger than maxBuffered): no
+        // hand-off is coming to tell the sender it may go on.
+        if (this.queued === 0) {
+          setImmediate(() => {
+            if (this.wantDrain && !this.closed && this.queued === 0) {
+              this.wantDrain = false;
+              this.events.onDrain();
+            }
+          });
+        }
         return SendResult.Dropped;
       }
+      jsSinkStats.slowConsumerCloses++;
       this.abort(new Error('slow consumer: maxBuffered exceeded'));
       return SendResult.Closed;
     }
     this.queue.push(bytes);
     this.queued += bytes.length;
     this.lastWrite = Date.now();
+    jsSinkStats.bytesSent += bytes.length;
     if (this.waiting) this.scheduleHandOff();
     if (this.queued > this.limits.highWaterMark) {
       this.wantDrain = true;
@@ -230,6 +249,8 @@ export class WebSink implements Sink {
     const { heartbeatMs, idleTimeoutMs, maxDurationMs } = this.limits;
     if (maxDurationMs > 0 && now - this.opened >= maxDurationMs) return this.close(true);
     if (idleTimeoutMs > 0 && now - this.lastEvent >= idleTimeoutMs) return this.close(true);
-    if (heartbeatMs > 0 && now - this.lastWrite >= heartbeatMs) this.write(KEEPALIVE);
+    if (heartbeatMs > 0 && now - this.lastWrite >= heartbeatMs && this.write(KEEPALIVE) !== SendResult.Closed) {
+      jsSinkStats.heartbeats++;
+    }
   }
 }

@@ -6,6 +6,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) : engine_(env) {
   initEncoder(env, exports, this);
   initParser(env, exports, this);
   initEngine(env, exports);
+  initHub(env, exports);
 }
 
 void throwTypeError(Napi::Env env, const std::string& message) {

@@ -19,6 +19,7 @@ class Addon : public Napi::Addon<Addon> {
 
   // Scratch space for converting JS strings, reused across calls.
   std::string scratch_[4];
+  std::string key_;  // a hub key, read beside a message
   Napi::FunctionReference parser_ctor_;
   Engine engine_;
   // Size of the last frame that did not fit the caller's pool.
@@ -37,6 +38,7 @@ bool readUtf8(napi_env env, napi_value v, std::string* out);
 // Module parts register themselves on `exports`.
 void initEncoder(Napi::Env env, Napi::Object exports, Addon* addon);
 void initParser(Napi::Env env, Napi::Object exports, Addon* addon);
+void initHub(Napi::Env env, Napi::Object exports);
 
 // Reads info[first..first+4] = (event?, data?, id?, retry?, comment?) into
 // *m, borrowing the Addon's scratch strings. False with a pending exception

@@ -151,6 +151,10 @@ Napi::Value JS_stats(const Napi::CallbackInfo& info) {
   o.Set("tryWrites", static_cast<double>(s.try_writes));
   o.Set("queuedWrites", static_cast<double>(s.queued_writes));
   o.Set("notificationBatches", static_cast<double>(s.notification_batches));
+  o.Set("eventsSent", static_cast<double>(s.events_sent));
+  o.Set("broadcasts", static_cast<double>(s.broadcasts));
+  o.Set("replayedEvents", static_cast<double>(s.replayed_events));
+  o.Set("replayGaps", static_cast<double>(s.replay_gaps));
   return o;
 }
 
