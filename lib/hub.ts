@@ -195,6 +195,26 @@ export function broadcast(key: string, eventOrMsg: string | SSEMessage, data?: u
   return handed;
 }
 
+// A broadcast from another thread (a Worker, or the main thread seen from
+// a Worker): the core has sent it to this thread's adopted members; the
+// members written from JS get it here.
+function deliverRemote(
+  key: string,
+  frame: Buffer,
+  event: string | undefined,
+  data: string | undefined,
+  id: string | undefined,
+  retry: number | undefined,
+): void {
+  const state = keys.get(key);
+  if (state === undefined) return;
+  for (const target of [...state.js]) {
+    if (target instanceof SSEStream) target.sendFrame(frame);
+    else target({ event, data, id, retry });
+  }
+}
+native.setRemote(deliverRemote);
+
 /** Members of `key`; without a key, distinct members of every key. */
 export function getConnectionCount(key?: string): number {
   if (key === undefined) return memberships.size;

@@ -68,6 +68,10 @@ export interface NativeBinding {
   lastFrame: Buffer | undefined;
   /** [gap, ...frames after lastEventId (or the sse-gap event)] */
   hubReplay(key: string, lastEventId: string): [boolean, ...Buffer[]];
+  /** fn gets broadcasts published on other threads, after the core sent them to adopted members. */
+  setRemote(
+    fn: (key: string, frame: Buffer, event: string | undefined, data: string | undefined, id: string | undefined, retry: number | undefined) => void,
+  ): void;
 }
 
 export interface EngineStats {

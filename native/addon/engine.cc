@@ -6,6 +6,13 @@
 
 namespace sse::addon {
 
+Napi::Value sharedBuffer(Napi::Env env, BufferRef frame) {
+  SharedBuffer* b = frame.release();
+  return Napi::Buffer<char>::New(
+      env, const_cast<char*>(b->data()), b->size(),
+      [](Napi::Env, char*, SharedBuffer* hint) { hint->unref(); }, b);
+}
+
 Engine::Engine(Napi::Env env) : env_(env) {}
 
 Engine::~Engine() {
@@ -98,6 +105,40 @@ void Engine::onNotifications(const Notification* items, size_t n) {
   if (live_ == 0 && async_context_ != nullptr) {
     napi_async_destroy(env_, async_context_);
     async_context_ = nullptr;
+  }
+}
+
+// Hands a broadcast published on another thread to JS, for the members JS
+// writes itself: remote(key, frame: Buffer, event, data, id, retry).
+void Engine::onRemoteBroadcast(std::string_view key, const Message& msg,
+                               const BufferRef& frame) {
+  if (remote_.IsEmpty()) return;
+  Napi::Env env(env_);
+  Napi::HandleScope scope(env);
+  auto str = [&](bool has, std::string_view v) -> napi_value {
+    if (!has) return env.Undefined();
+    return Napi::String::New(env, v.data(), v.size());
+  };
+  napi_value argv[6] = {
+      Napi::String::New(env, key.data(), key.size()),
+      sharedBuffer(env, frame.share()),
+      str(msg.has_event, msg.event),
+      str(msg.has_data, msg.data),
+      str(msg.has_id, msg.id),
+      msg.has_retry ? Napi::Number::New(env, static_cast<double>(msg.retry)) : env.Undefined(),
+  };
+  // A short-lived async context: nothing stays open between deliveries.
+  napi_value name;
+  napi_create_string_utf8(env_, "sse-native:remote", NAPI_AUTO_LENGTH, &name);
+  napi_async_context context = nullptr;
+  napi_async_init(env_, nullptr, name, &context);
+  napi_value result;
+  napi_status st = napi_make_callback(env_, context, env.Global(), remote_.Value(), 6, argv, &result);
+  napi_async_destroy(env_, context);
+  if (st == napi_pending_exception) {
+    napi_value err;
+    napi_get_and_clear_last_exception(env_, &err);
+    napi_fatal_exception(env_, err);
   }
 }
 

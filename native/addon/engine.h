@@ -7,6 +7,7 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "core/io/connection.h"
@@ -31,8 +32,11 @@ class Engine : public LoopObserver {
   }
   uint32_t add(Connection* c);
   void setNotify(Napi::Function fn) { notify_ = Napi::Persistent(fn); }
+  void setRemote(Napi::Function fn) { remote_ = Napi::Persistent(fn); }
 
   void onNotifications(const Notification* items, size_t n) override;
+  void onRemoteBroadcast(std::string_view key, const Message& msg,
+                         const BufferRef& frame) override;
 
  private:
   static void cleanupHook(napi_async_cleanup_hook_handle handle, void* arg);
@@ -44,6 +48,7 @@ class Engine : public LoopObserver {
   std::vector<Connection*> slots_;
   std::vector<uint32_t> free_;
   Napi::FunctionReference notify_;
+  Napi::FunctionReference remote_;
   Napi::Reference<Napi::Int32Array> records_;
   size_t records_capacity_ = 0;
   napi_async_context async_context_ = nullptr;
@@ -51,6 +56,9 @@ class Engine : public LoopObserver {
 };
 
 void initEngine(Napi::Env env, Napi::Object exports);
+
+// A Buffer over a shared frame (no copy), holding its reference until collected.
+Napi::Value sharedBuffer(Napi::Env env, BufferRef frame);
 
 }  // namespace sse::addon
 

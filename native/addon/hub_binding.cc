@@ -20,13 +20,6 @@ Hub* hubOf(Napi::Env env) {
   return ctx == nullptr ? nullptr : &ctx->hub();
 }
 
-// A Buffer over a shared frame, holding one reference until collected.
-Napi::Value frameBuffer(Napi::Env env, BufferRef frame) {
-  SharedBuffer* b = frame.release();
-  return Napi::Buffer<char>::New(env, const_cast<char*>(b->data()), b->size(),
-                                 [](Napi::Env, char*, SharedBuffer* hint) { hint->unref(); }, b);
-}
-
 bool readKey(const Napi::CallbackInfo& info, std::string* key) {
   return readUtf8(info.Env(), info[0], key);
 }
@@ -94,8 +87,10 @@ Napi::Value JS_hubBroadcast(const Napi::CallbackInfo& info) {
   BufferRef frame;
   FrameStatus st = hub->broadcast(addon->key_, m, &r, want_frame ? &frame : nullptr);
   if (st != FrameStatus::kOk) return Napi::Number::New(env, -static_cast<int>(st));
+  // The same broadcast on every other thread's loop (main thread, Workers).
+  addon->engine_.context()->publish(addon->key_, m);
   if (want_frame) {
-    info.This().As<Napi::Object>().Set("lastFrame", frameBuffer(env, std::move(frame)));
+    info.This().As<Napi::Object>().Set("lastFrame", sharedBuffer(env, std::move(frame)));
   }
   return Napi::Number::New(env, r.members);
 }
@@ -112,14 +107,22 @@ Napi::Value JS_hubReplay(const Napi::CallbackInfo& info) {
   Napi::Array out = Napi::Array::New(env, frames.size() + 1);
   out.Set(0u, Napi::Boolean::New(env, gap));
   for (size_t i = 0; i < frames.size(); ++i) {
-    out.Set(static_cast<uint32_t>(i + 1), frameBuffer(env, std::move(frames[i])));
+    out.Set(static_cast<uint32_t>(i + 1), sharedBuffer(env, std::move(frames[i])));
   }
   return out;
 }
 
 }  // namespace
 
+// setRemote(fn(key, frame, event, data, id, retry)): broadcasts published
+// on other threads, for the members JS writes itself.
+Napi::Value JS_setRemote(const Napi::CallbackInfo& info) {
+  addonOf(info.Env())->engine_.setRemote(info[0].As<Napi::Function>());
+  return info.Env().Undefined();
+}
+
 void initHub(Napi::Env env, Napi::Object exports) {
+  exports.Set("setRemote", Napi::Function::New(env, JS_setRemote, "setRemote"));
   exports.Set("hubConfigure", Napi::Function::New(env, JS_hubConfigure, "hubConfigure"));
   exports.Set("hubJoin", Napi::Function::New(env, JS_hubJoin, "hubJoin"));
   exports.Set("hubLeave", Napi::Function::New(env, JS_hubLeave, "hubLeave"));

@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "core/io/connection.h"
 #include "io_fixture.h"
@@ -24,7 +25,7 @@ ConnectionOptions quiet() {
   return o;
 }
 
-Message data(std::string_view d) {
+Message msgOf(std::string_view d) {
   Message m;
   m.data = d;
   m.has_data = true;
@@ -36,7 +37,7 @@ class HubTest : public IoTest {
   Hub& hub() { return ctx_->hub(); }
   BroadcastResult send(std::string_view key, std::string_view d) {
     BroadcastResult r;
-    EXPECT_EQ(hub().broadcast(key, data(d), &r, nullptr), FrameStatus::kOk);
+    EXPECT_EQ(hub().broadcast(key, msgOf(d), &r, nullptr), FrameStatus::kOk);
     return r;
   }
 };
@@ -126,7 +127,7 @@ TEST_F(HubTest, IdsAreAssignedPerKeyWhenTheRingIsOn) {
   hub().configure("r", 10, 0);
   hub().join("r", ca, nullptr, nullptr, nullptr);
   send("r", "one");
-  Message m = data("two");
+  Message m = msgOf("two");
   m.id = "custom";
   m.has_id = true;
   BroadcastResult res;
@@ -175,7 +176,7 @@ TEST_F(HubTest, ABadFieldSendsNothingAndRecordsNothing) {
   Connection* ca = adopt(a, quiet(), "", nullptr);
   hub().configure("r", 10, 0);
   hub().join("r", ca, nullptr, nullptr, nullptr);
-  Message m = data("x");
+  Message m = msgOf("x");
   m.event = "bad\nname";
   m.has_event = true;
   BroadcastResult r;
@@ -203,6 +204,36 @@ TEST_F(HubTest, ChurnLeavesNoMember) {
   hub().keys(&keys);
   EXPECT_TRUE(keys.empty());
   EXPECT_EQ(ctx_->stats().connections_open, 0u);
+}
+
+// A publisher on its own thread and loop (a Worker, in Node): its
+// broadcasts reach this loop's members, every one, in its order; its
+// context then goes away without leaving anything behind.
+TEST_F(HubTest, BroadcastsPublishedOnAnotherThreadArriveInOrder) {
+  Pair* a = connectPair();
+  Connection* ca = adopt(a, quiet(), "", nullptr);
+  hub().join("k", ca, nullptr, nullptr, nullptr);
+  constexpr int kCount = 1000;
+  std::thread publisher([] {
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    LoopContext* ctx = LoopContext::create(&loop, nullptr);
+    for (int i = 0; i < kCount; ++i) {
+      std::string d = std::to_string(i);
+      ctx->publish("k", msgOf(d));
+    }
+    ctx->destroy(nullptr, nullptr);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    EXPECT_EQ(uv_loop_close(&loop), 0);
+  });
+  std::string want;
+  for (int i = 0; i < kCount; ++i) want += "data: " + std::to_string(i) + "\n\n";
+  bool ok = readUntil(a, want.size());
+  publisher.join();
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(a->got, want);
+  // This loop's own publish reaches no one else now.
+  EXPECT_EQ(ctx_->publish("k", msgOf("x")), 0u);
 }
 
 }  // namespace

@@ -13,7 +13,34 @@ constexpr char kKeepalive[] = ": keepalive\n\n";
 // Rounds of flush-then-deliver per prepare callback: an observer that sends
 // from onNotifications gets its frames flushed in the same turn.
 constexpr int kMaxRounds = 8;
+
+// Every live LoopContext of the process, for publish(). A context joins at
+// create() and leaves at destroy(), under the lock, before its async handle
+// closes: a publisher never touches a context that is going away.
+std::mutex& busMutex() {
+  static std::mutex m;
+  return m;
+}
+std::vector<LoopContext*>& bus() {
+  static std::vector<LoopContext*> contexts;
+  return contexts;
+}
 }  // namespace
+
+Message PostedMessage::view() const {
+  Message m;
+  m.event = event;
+  m.data = data;
+  m.id = id;
+  m.comment = comment;
+  m.retry = retry;
+  m.has_event = has_event;
+  m.has_data = has_data;
+  m.has_id = has_id;
+  m.has_comment = has_comment;
+  m.has_retry = has_retry;
+  return m;
+}
 
 LoopContext* LoopContext::create(uv_loop_t* loop, LoopObserver* observer) {
   SharedBuffer* keepalive =
@@ -25,7 +52,53 @@ LoopContext* LoopContext::create(uv_loop_t* loop, LoopObserver* observer) {
     return nullptr;
   }
   ctx->keepalive_ = BufferRef(keepalive);
+  std::lock_guard<std::mutex> lock(busMutex());
+  bus().push_back(ctx);
   return ctx;
+}
+
+size_t LoopContext::publish(std::string_view key, const Message& msg) {
+  std::lock_guard<std::mutex> lock(busMutex());
+  size_t posted = 0;
+  for (LoopContext* other : bus()) {
+    if (other == this) continue;
+    PostedMessage p;
+    p.key.assign(key);
+    p.event.assign(msg.event);
+    p.data.assign(msg.data);
+    p.id.assign(msg.id);
+    p.comment.assign(msg.comment);
+    p.retry = msg.retry;
+    p.has_event = msg.has_event;
+    p.has_data = msg.has_data;
+    p.has_id = msg.has_id;
+    p.has_comment = msg.has_comment;
+    p.has_retry = msg.has_retry;
+    {
+      std::lock_guard<std::mutex> inbox(other->inbox_mutex_);
+      other->inbox_.push_back(std::move(p));
+    }
+    uv_async_send(&other->async_);
+    ++posted;
+  }
+  return posted;
+}
+
+void LoopContext::asyncCb(uv_async_t* handle) {
+  auto* self = static_cast<LoopContext*>(handle->data);
+  std::vector<PostedMessage> batch;
+  {
+    std::lock_guard<std::mutex> lock(self->inbox_mutex_);
+    batch.swap(self->inbox_);
+  }
+  for (const PostedMessage& p : batch) {
+    if (self->destroying_) return;
+    Message m = p.view();
+    BroadcastResult r;
+    BufferRef frame;
+    if (self->hub_.broadcast(p.key, m, &r, &frame) != FrameStatus::kOk) continue;
+    if (self->observer_ != nullptr) self->observer_->onRemoteBroadcast(p.key, m, frame);
+  }
 }
 
 LoopContext::LoopContext(uv_loop_t* loop, LoopObserver* observer)
@@ -37,6 +110,9 @@ LoopContext::LoopContext(uv_loop_t* loop, LoopObserver* observer)
   timer_.data = this;
   // The connections' own tcp handles keep the loop alive, not the timer.
   uv_unref(reinterpret_cast<uv_handle_t*>(&timer_));
+  uv_async_init(loop, &async_, asyncCb);
+  async_.data = this;
+  uv_unref(reinterpret_cast<uv_handle_t*>(&async_));
 }
 
 LoopContext::~LoopContext() = default;
@@ -75,6 +151,13 @@ void LoopContext::destroy(void (*done)(void*), void* arg) {
   uv_close(reinterpret_cast<uv_handle_t*>(&prepare_), contextHandleCloseCb);
   closingHandle();
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), contextHandleCloseCb);
+  {
+    std::lock_guard<std::mutex> lock(busMutex());
+    auto& contexts = bus();
+    contexts.erase(std::remove(contexts.begin(), contexts.end(), this), contexts.end());
+  }
+  closingHandle();
+  uv_close(reinterpret_cast<uv_handle_t*>(&async_), contextHandleCloseCb);
 }
 
 void LoopContext::link(Connection* c) {

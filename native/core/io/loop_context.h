@@ -7,8 +7,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
 #include <vector>
 
+#include "core/frame.h"
 #include "core/io/hub.h"
 #include "core/shared_buffer.h"
 
@@ -37,6 +41,20 @@ class LoopObserver {
  public:
   virtual ~LoopObserver() = default;
   virtual void onNotifications(const Notification* items, size_t n) = 0;
+  // A broadcast published on another loop (another thread) after this
+  // loop's hub sent it to its adopted members: `frame` is its encoding
+  // here, for the members the embedder writes itself.
+  virtual void onRemoteBroadcast(std::string_view key, const Message& msg,
+                                 const BufferRef& frame) {}
+};
+
+// A broadcast in transit between loops: owned copies of the fields.
+struct PostedMessage {
+  std::string key, event, data, id, comment;
+  uint64_t retry = 0;
+  bool has_event = false, has_data = false, has_id = false, has_comment = false,
+       has_retry = false;
+  Message view() const;
 };
 
 // Counters for metrics; plain fields, read on the loop's thread.
@@ -84,6 +102,11 @@ class LoopContext {
   Hub& hub() { return hub_; }
   // Timer period in ms (the heartbeat/timeout granularity).
   uint64_t tickMs() const { return tick_ms_; }
+  // Hands a copy of the broadcast to every other live LoopContext of the
+  // process (Workers' loops and the main one); each broadcasts it on its
+  // own thread, in the order this thread published. Any thread may call
+  // it for its own context; returns how many loops it was posted to.
+  size_t publish(std::string_view key, const Message& msg);
 
  private:
   friend class Connection;
@@ -110,11 +133,15 @@ class LoopContext {
   static void prepareCb(uv_prepare_t* handle);
   static void timerCb(uv_timer_t* handle);
   static void contextHandleCloseCb(uv_handle_t* handle);
+  static void asyncCb(uv_async_t* handle);
 
   uv_loop_t* loop_;
   LoopObserver* observer_;
   uv_prepare_t prepare_;
   uv_timer_t timer_;
+  uv_async_t async_;  // wakes this loop for posted broadcasts
+  std::mutex inbox_mutex_;
+  std::vector<PostedMessage> inbox_;  // guarded by inbox_mutex_
   bool prepare_active_ = false;
   bool destroying_ = false;
   uint64_t tick_ms_ = kMaxTickMs;
