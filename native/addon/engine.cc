@@ -21,6 +21,7 @@ Engine::~Engine() {
   // no handle outlives its loop.
   if (ctx_ != nullptr) ctx_->destroy(nullptr, nullptr);
   if (async_context_ != nullptr) napi_async_destroy(env_, async_context_);
+  if (records_ != nullptr) napi_delete_reference(env_, records_);
 }
 
 LoopContext* Engine::context() {
@@ -66,32 +67,59 @@ uint32_t Engine::add(Connection* c) {
 // Packs the turn's notifications as [id, kind, status] triples and makes
 // one call into JS. Ids of closed connections are released only after JS
 // has seen them, so JS never confuses a new connection with an old one.
+// Calls fn(argv) under `context` with the C API only: while a Worker is
+// torn down, libuv callbacks still run but JS cannot, and every call may
+// fail; then nothing is delivered (and nothing throws). A listener that
+// throws is handed to 'uncaughtException', never unwound through libuv.
+void Engine::callJs(napi_ref fn, size_t argc, napi_value* argv, napi_async_context context) {
+  napi_value callee, global, result;
+  if (napi_get_reference_value(env_, fn, &callee) != napi_ok || callee == nullptr) return;
+  if (napi_get_global(env_, &global) != napi_ok) return;
+  napi_status st = napi_make_callback(env_, context, global, callee, argc, argv, &result);
+  if (st == napi_pending_exception) {
+    napi_value err;
+    if (napi_get_and_clear_last_exception(env_, &err) == napi_ok) napi_fatal_exception(env_, err);
+  }
+}
+
+// Packs the turn's notifications as [id, kind, status] triples and makes
+// one call into JS. Ids of closed connections are released only after JS
+// has seen them, so JS never confuses a new connection with an old one.
 void Engine::onNotifications(const Notification* items, size_t n) {
-  Napi::Env env(env_);
-  Napi::HandleScope scope(env);
-  if (records_capacity_ < n * 3) {
-    size_t cap = n * 3 < 192 ? 192 : n * 6;
-    records_ = Napi::Persistent(Napi::Int32Array::New(env, cap));
-    records_capacity_ = cap;
-  }
-  Napi::Int32Array recs = records_.Value();
-  int32_t* out = recs.Data();
-  for (size_t i = 0; i < n; ++i) {
-    out[i * 3] = static_cast<int32_t>(reinterpret_cast<uintptr_t>(items[i].user_data));
-    out[i * 3 + 1] = items[i].kind;
-    out[i * 3 + 2] = items[i].status;
-  }
-  if (!notify_.IsEmpty()) {
-    napi_value argv[2] = {recs, Napi::Number::New(env, static_cast<double>(n))};
-    napi_value result;
-    napi_status st = napi_make_callback(env_, async_context_, env.Global(), notify_.Value(), 2,
-                                        argv, &result);
-    if (st == napi_pending_exception) {
-      // A throwing listener must reach 'uncaughtException', not unwind libuv.
-      napi_value err;
-      napi_get_and_clear_last_exception(env_, &err);
-      napi_fatal_exception(env_, err);
+  napi_handle_scope scope;
+  if (!notify_.IsEmpty() && napi_open_handle_scope(env_, &scope) == napi_ok) {
+    napi_value recs = nullptr;
+    if (records_capacity_ < n * 3) {
+      size_t cap = n * 3 < 192 ? 192 : n * 6;
+      napi_value ab;
+      void* data = nullptr;
+      if (napi_create_arraybuffer(env_, cap * sizeof(int32_t), &data, &ab) == napi_ok &&
+          napi_create_typedarray(env_, napi_int32_array, cap, ab, 0, &recs) == napi_ok) {
+        if (records_ != nullptr) napi_delete_reference(env_, records_);
+        records_ = nullptr;
+        if (napi_create_reference(env_, recs, 1, &records_) == napi_ok) {
+          records_data_ = static_cast<int32_t*>(data);
+          records_capacity_ = cap;
+        } else {
+          recs = nullptr;
+        }
+      } else {
+        recs = nullptr;
+      }
+    } else if (napi_get_reference_value(env_, records_, &recs) != napi_ok) {
+      recs = nullptr;
     }
+    napi_value count;
+    if (recs != nullptr && napi_create_double(env_, static_cast<double>(n), &count) == napi_ok) {
+      for (size_t i = 0; i < n; ++i) {
+        records_data_[i * 3] = static_cast<int32_t>(reinterpret_cast<uintptr_t>(items[i].user_data));
+        records_data_[i * 3 + 1] = items[i].kind;
+        records_data_[i * 3 + 2] = items[i].status;
+      }
+      napi_value argv[2] = {recs, count};
+      callJs(notify_, 2, argv, async_context_);
+    }
+    napi_close_handle_scope(env_, scope);
   }
   for (size_t i = 0; i < n; ++i) {
     if (items[i].kind != Notification::kClose) continue;
@@ -113,33 +141,33 @@ void Engine::onNotifications(const Notification* items, size_t n) {
 void Engine::onRemoteBroadcast(std::string_view key, const Message& msg,
                                const BufferRef& frame) {
   if (remote_.IsEmpty()) return;
-  Napi::Env env(env_);
-  Napi::HandleScope scope(env);
-  auto str = [&](bool has, std::string_view v) -> napi_value {
-    if (!has) return env.Undefined();
-    return Napi::String::New(env, v.data(), v.size());
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env_, &scope) != napi_ok) return;
+  auto str = [&](bool has, std::string_view v, napi_value* out) {
+    if (!has) return napi_get_undefined(env_, out) == napi_ok;
+    return napi_create_string_utf8(env_, v.data(), v.size(), out) == napi_ok;
   };
-  napi_value argv[6] = {
-      Napi::String::New(env, key.data(), key.size()),
-      sharedBuffer(env, frame.share()),
-      str(msg.has_event, msg.event),
-      str(msg.has_data, msg.data),
-      str(msg.has_id, msg.id),
-      msg.has_retry ? Napi::Number::New(env, static_cast<double>(msg.retry)) : env.Undefined(),
-  };
-  // A short-lived async context: nothing stays open between deliveries.
+  napi_value argv[6];
+  SharedBuffer* b = frame.share().release();
+  bool ok = str(true, key, &argv[0]) &&
+            napi_create_external_buffer(
+                env_, b->size(), const_cast<char*>(b->data()),
+                [](napi_env, void*, void* hint) { static_cast<SharedBuffer*>(hint)->unref(); }, b,
+                &argv[1]) == napi_ok;
+  if (!ok) b->unref();
+  ok = ok && str(msg.has_event, msg.event, &argv[2]) && str(msg.has_data, msg.data, &argv[3]) &&
+       str(msg.has_id, msg.id, &argv[4]) &&
+       (msg.has_retry ? napi_create_double(env_, static_cast<double>(msg.retry), &argv[5])
+                      : napi_get_undefined(env_, &argv[5])) == napi_ok;
   napi_value name;
-  napi_create_string_utf8(env_, "sse-native:remote", NAPI_AUTO_LENGTH, &name);
   napi_async_context context = nullptr;
-  napi_async_init(env_, nullptr, name, &context);
-  napi_value result;
-  napi_status st = napi_make_callback(env_, context, env.Global(), remote_.Value(), 6, argv, &result);
-  napi_async_destroy(env_, context);
-  if (st == napi_pending_exception) {
-    napi_value err;
-    napi_get_and_clear_last_exception(env_, &err);
-    napi_fatal_exception(env_, err);
+  // A short-lived async context: nothing stays open between deliveries.
+  if (ok && napi_create_string_utf8(env_, "sse-native:remote", NAPI_AUTO_LENGTH, &name) == napi_ok &&
+      napi_async_init(env_, nullptr, name, &context) == napi_ok) {
+    callJs(remote_, 6, argv, context);
+    napi_async_destroy(env_, context);
   }
+  napi_close_handle_scope(env_, scope);
 }
 
 void Engine::cleanupHook(napi_async_cleanup_hook_handle handle, void* arg) {

@@ -39,6 +39,7 @@ class Engine : public LoopObserver {
                          const BufferRef& frame) override;
 
  private:
+  void callJs(napi_ref fn, size_t argc, napi_value* argv, napi_async_context context);
   static void cleanupHook(napi_async_cleanup_hook_handle handle, void* arg);
   static void destroyedCb(void* arg);
 
@@ -49,7 +50,8 @@ class Engine : public LoopObserver {
   std::vector<uint32_t> free_;
   Napi::FunctionReference notify_;
   Napi::FunctionReference remote_;
-  Napi::Reference<Napi::Int32Array> records_;
+  napi_ref records_ = nullptr;  // Int32Array of notification triples
+  int32_t* records_data_ = nullptr;
   size_t records_capacity_ = 0;
   napi_async_context async_context_ = nullptr;
   size_t live_ = 0;  // connections added and not yet reported closed

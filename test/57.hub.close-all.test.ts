@@ -1,0 +1,100 @@
+// closeAll(finalMsg) on shutdown: every open stream of both sinks, in keys
+// or not, gets what was queued, then the final event, then the end of the
+// stream; 'close' fires once on each; the hub is empty afterwards (and
+// still usable). A bad final message is a TypeError before anything closes.
+import { broadcast, closeAll, encodeEvent, getConnectionCount, getConnectionKeys } from '../lib/index';
+import { openStreamCount } from '../lib/stream';
+import { connect, countCloses, eventually, type SSEClient } from './helpers/server';
+import { closedStream, newKey, startHub, useHubEnv } from './helpers/hub';
+
+useHubEnv();
+
+const PATHS = ['/adopted/key', '/adopted/none', '/response/key', '/response/none'];
+
+async function openAll(k: string) {
+  const srv = await startHub((req) => ({
+    adopt: !req.url!.startsWith('/response'),
+    heartbeatMs: 0,
+    key: req.url!.endsWith('/key') ? k : undefined,
+    highWaterMark: 1 << 20,
+    maxBuffered: 4 << 20,
+  }));
+  const clients: SSEClient[] = [];
+  const streams = [];
+  for (const path of PATHS) {
+    clients.push(await connect(srv.port, { path }));
+    streams.push((await srv.opened.next()).stream);
+  }
+  expect(streams.map((s) => s.sinkKind)).toEqual(['adopted', 'adopted', 'response', 'response']);
+  await Promise.all(clients.map((c) => c.waitForHead()));
+  return { srv, clients, streams };
+}
+
+test('closeAll(finalMsg): every client (both sinks, in a key or not) gets what was queued, the final event, then the end', async () => {
+  const k = newKey('shutdown');
+  const { srv, clients, streams } = await openAll(k);
+  const closes = streams.map(countCloses);
+  expect(getConnectionCount(k)).toBe(2);
+  const big = 'q'.repeat(1000);
+  streams.forEach((s, i) => {
+    for (let j = 0; j < 100; j++) s.send({ id: `${i}-${j}`, data: big });
+  });
+  expect(broadcast(k, 'news', 'for the keyed ones')).toBe(2);
+  closeAll({ event: 'shutdown', data: { reason: 'restart' }, retry: 5000 });
+  await Promise.all(clients.map((c) => c.waitForEnd()));
+  clients.forEach((c, i) => {
+    const keyed = PATHS[i].endsWith('/key');
+    const expected = [
+      ...Array.from({ length: 100 }, (_, j) => `${i}-${j}`),
+      ...(keyed ? [undefined] : []),
+      undefined,
+    ];
+    expect(c.events.map((e) => e.id)).toEqual(expected);
+    const last = c.events[c.events.length - 1];
+    expect(last).toEqual({ event: 'shutdown', data: '{"reason":"restart"}' });
+    expect(c.reader.bodyText.endsWith(encodeEvent({ event: 'shutdown', data: { reason: 'restart' }, retry: 5000 }).toString())).toBe(true);
+  });
+  await Promise.all(streams.map((s) => closedStream(s)));
+  expect(closes.map((c) => c.count())).toEqual([1, 1, 1, 1]);
+  expect(streams.every((s) => s.closeReason === undefined && s.signal.aborted)).toBe(true);
+  expect(getConnectionCount()).toBe(0);
+  expect(getConnectionCount(k)).toBe(0);
+  expect(getConnectionKeys()).not.toContain(k);
+  expect(openStreamCount()).toBe(0);
+  expect(broadcast(k, 'nobody', 1)).toBe(0);
+
+  // The hub still works after a shutdown: a new stream joins and receives.
+  const again = await connect(srv.port, { path: '/adopted/key' });
+  const { stream } = await srv.opened.next();
+  expect(stream.sinkKind).toBe('adopted');
+  expect(getConnectionCount(k)).toBe(1);
+  expect(broadcast(k, 'back', 1)).toBe(1);
+  await again.waitForEvents(1);
+  expect(again.events[0].event).toBe('back');
+});
+
+test('closeAll() with no final message: every client gets the end and nothing more', async () => {
+  const k = newKey('plain-shutdown');
+  const { clients, streams } = await openAll(k);
+  streams.forEach((s, i) => s.send({ data: `last ${i}` }));
+  closeAll();
+  await Promise.all(clients.map((c) => c.waitForEnd()));
+  clients.forEach((c, i) => expect(c.events.map((e) => e.data)).toEqual([`last ${i}`]));
+  await Promise.all(streams.map((s) => closedStream(s)));
+  expect(getConnectionCount()).toBe(0);
+  await eventually(() => openStreamCount() === 0, 'no open stream');
+});
+
+test('closeAll with a bad final message is a TypeError and closes nothing', async () => {
+  const k = newKey('bad-final');
+  const { clients, streams } = await openAll(k);
+  expect(() => closeAll({ event: 'bye\n', data: 1 })).toThrow(TypeError);
+  expect(() => closeAll({ event: 'bye\n', data: 1 })).toThrow(/event/);
+  expect(() => closeAll({ id: 'a\rb', data: 1 })).toThrow(/id/);
+  expect(streams.every((s) => !s.closed)).toBe(true);
+  expect(getConnectionCount(k)).toBe(2);
+  expect(broadcast(k, 'still', 'here')).toBe(2);
+  await clients[0].waitForEvents(1);
+  await clients[2].waitForEvents(1);
+  expect(clients.map((c) => c.ended)).toEqual([false, false, false, false]);
+});
