@@ -5,14 +5,17 @@
 import {
   broadcast,
   configureKey,
+  createSSEStream,
+  encodeEvent,
   getConnectionCount,
   getConnectionKeys,
   registerConnection,
   setLimits,
   unregisterConnection,
   type SSEMessage,
+  type SSEStreamOptions,
 } from '../lib/index';
-import { SINKS, connect, type SSEClient } from './helpers/server';
+import { SINKS, connect, within, type SSEClient } from './helpers/server';
 import { closedStream, fnTarget, newKey, startHub, useHubEnv } from './helpers/hub';
 
 useHubEnv();
@@ -182,6 +185,86 @@ describe.each(SINKS)('%s sink', (kind, sinkOpts) => {
       expect(c.events).toEqual([{ event: 'all', data: '{"to":"everyone"}', id: 'e1' }]);
     }
     expect(target.got).toEqual([{ event: 'all', data: { to: 'everyone' }, id: 'e1' }]);
+  });
+});
+
+describe.each(SINKS)('%s sink: edges', (kind, sinkOpts) => {
+  test('a POST stream joins its key while its body is still read: broadcasts before and after adoption arrive once, in order', async () => {
+    const k = newKey('post');
+    const srv = await startHub({ ...sinkOpts, heartbeatMs: 0, key: k });
+    const client = await connect(srv.port, { method: 'POST', headers: { 'Content-Length': '10' }, body: 'half-' });
+    const { stream } = await srv.opened.next();
+    expect(getConnectionCount(k)).toBe(1);
+    expect(broadcast(k, 'before', 1)).toBe(1);
+    await new Promise((r) => setTimeout(r, 20));
+    client.socket.write('body!');
+    await client.waitForHead();
+    await client.waitForEvents(1);
+    expect(stream.sinkKind).toBe(kind);
+    expect(broadcast(k, 'after', 2)).toBe(1);
+    await client.waitForEvents(2);
+    stream.send({ event: 'marker', data: 'm' });
+    await client.waitForEvents(3);
+    expect(pairs(client)).toEqual([
+      ['before', '1'],
+      ['after', '2'],
+      ['marker', 'm'],
+    ]);
+  });
+
+  test('a POST stream whose client leaves before the body ended is in no key', async () => {
+    const k = newKey('post-gone');
+    const srv = await startHub({ ...sinkOpts, heartbeatMs: 0, key: k });
+    const client = await connect(srv.port, { method: 'POST', headers: { 'Content-Length': '100' }, body: 'partial' });
+    const { stream } = await srv.opened.next();
+    expect(getConnectionCount(k)).toBe(1);
+    client.destroy();
+    await closedStream(stream);
+    expect(getConnectionCount(k)).toBe(0);
+    expect(getConnectionKeys()).not.toContain(k);
+    expect(broadcast(k, 'nobody', 1)).toBe(0);
+  });
+
+  test('after close() (still flushing) a broadcast no longer reaches the stream; the client ends with what came before', async () => {
+    const k = newKey('closing');
+    const srv = await startHub({ ...sinkOpts, heartbeatMs: 0, key: k, highWaterMark: 1 << 20, maxBuffered: 1 << 22 });
+    const client = await connect(srv.port);
+    const { stream } = await srv.opened.next();
+    expect(stream.sinkKind).toBe(kind);
+    for (let i = 0; i < 50; i++) broadcast(k, 'before', 'x'.repeat(1000));
+    stream.close();
+    expect(broadcast(k, 'too-late', 1)).toBe(0);
+    await client.waitForEnd();
+    await closedStream(stream);
+    expect(client.events.length).toBe(50);
+    expect(client.events.every((e) => e.event === 'before')).toBe(true);
+    expect(getConnectionCount(k)).toBe(0);
+  });
+});
+
+describe('web streams (createSSEStream() with no request)', () => {
+  test('a web stream joins with the key option, gets the same bytes as send() would write, and leaves when its reader cancels', async () => {
+    const k = newKey('web');
+    const web = createSSEStream({ key: k, heartbeatMs: 0 } as SSEStreamOptions);
+    expect(web.sse.sinkKind).toBe('web');
+    expect(getConnectionCount(k)).toBe(1);
+    expect(broadcast(k, 'w', { n: 1 }, { id: 'w1' })).toBe(1);
+    expect(broadcast(k, { data: 'two' })).toBe(1);
+    const expected = Buffer.concat([encodeEvent({ event: 'w', data: { n: 1 }, id: 'w1' }), encodeEvent({ data: 'two' })]);
+    const reader = web.stream.getReader();
+    const chunks: Uint8Array[] = [];
+    let length = 0;
+    while (length < expected.length) {
+      const { value, done } = await within(reader.read(), 'the web stream to yield the broadcasts');
+      if (done) break;
+      chunks.push(value);
+      length += value.length;
+    }
+    expect(Buffer.concat(chunks).equals(expected)).toBe(true);
+    await reader.cancel();
+    await closedStream(web.sse);
+    expect(getConnectionCount(k)).toBe(0);
+    expect(broadcast(k, 'gone', 1)).toBe(0);
   });
 });
 

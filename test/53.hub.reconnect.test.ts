@@ -5,7 +5,7 @@
 // parameter alternating), and our EventSource, whose stream the server
 // closes at random moments, reconnecting on its own with Last-Event-ID.
 import { EventSource } from '../lib/client';
-import { broadcast, configureKey, getConnectionCount } from '../lib/index';
+import { broadcast, configureKey, getConnectionCount, getMetrics } from '../lib/index';
 import { int, rng } from './helpers/random';
 import { SINKS, connect, eventually, within, type SSEClient } from './helpers/server';
 import { every, newKey, sleep, startHub, useHubEnv } from './helpers/hub';
@@ -91,6 +91,7 @@ describe.each(SINKS)('%s sink', (kind, sinkOpts) => {
     const first = await Promise.all(seeds.map(() => srv.opened.next()));
     expect(first.map((o) => o.stream.sinkKind)).toEqual([kind, kind, kind]);
     await eventually(() => getConnectionCount(k) === 3, 'three members');
+    const replaysBefore = getMetrics().replays;
     const b = broadcaster(k);
     const results = await within(Promise.all(runs), 'the clients to finish', 60_000);
     await b.done;
@@ -101,6 +102,8 @@ describe.each(SINKS)('%s sink', (kind, sinkOpts) => {
       expect(seen.map((e) => e.data)).toEqual(ALL_IDS.map((i) => `e${i}`));
       expect(seen.every((e) => e.event === 'tick')).toBe(true);
     }
+    // The ring was used: reconnects missed events and got them replayed.
+    expect(getMetrics().replays).toBeGreaterThan(replaysBefore);
     // Every dropped connection left the key: only the three last ones were members, and they are gone now.
     await eventually(() => getConnectionCount(k) === 0, `no member left (have ${getConnectionCount(k)})`);
   });
@@ -131,6 +134,7 @@ describe.each(SINKS)('%s sink', (kind, sinkOpts) => {
     const firstOpen = await srv.opened.next();
     expect(firstOpen.stream.sinkKind).toBe(kind);
     await eventually(() => getConnectionCount(k) === 1, 'the first member');
+    const replaysBefore = getMetrics().replays;
     const b = broadcaster(k, (sent) => {
       sinceOpen++;
       // Never after the last event: each close is followed by a reconnect the client needs.
@@ -159,5 +163,6 @@ describe.each(SINKS)('%s sink', (kind, sinkOpts) => {
     for (const id of lastEventIds.slice(1)) expect(id).toMatch(/^\d+$/);
     expect(es.lastEventId).toBe(String(TOTAL));
     expect(errors).toBe(serverCloses);
+    expect(getMetrics().replays).toBeGreaterThan(replaysBefore);
   });
 });

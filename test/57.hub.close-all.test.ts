@@ -2,9 +2,9 @@
 // or not, gets what was queued, then the final event, then the end of the
 // stream; 'close' fires once on each; the hub is empty afterwards (and
 // still usable). A bad final message is a TypeError before anything closes.
-import { broadcast, closeAll, encodeEvent, getConnectionCount, getConnectionKeys } from '../lib/index';
+import { broadcast, closeAll, createSSEStream, encodeEvent, getConnectionCount, getConnectionKeys, type SSEStreamOptions } from '../lib/index';
 import { openStreamCount } from '../lib/stream';
-import { connect, countCloses, eventually, type SSEClient } from './helpers/server';
+import { connect, countCloses, eventually, within, type SSEClient } from './helpers/server';
 import { closedStream, newKey, startHub, useHubEnv } from './helpers/hub';
 
 useHubEnv();
@@ -97,4 +97,45 @@ test('closeAll with a bad final message is a TypeError and closes nothing', asyn
   await clients[0].waitForEvents(1);
   await clients[2].waitForEvents(1);
   expect(clients.map((c) => c.ended)).toEqual([false, false, false, false]);
+});
+
+test('closeAll(finalMsg) also ends web streams (createSSEStream() with no request) with the final event', async () => {
+  const k = newKey('web-shutdown');
+  const web = createSSEStream({ key: k, heartbeatMs: 0 } as SSEStreamOptions);
+  expect(getConnectionCount(k)).toBe(1);
+  broadcast(k, 'news', 1);
+  closeAll({ event: 'shutdown', data: 'bye' });
+  const reader = web.stream.getReader();
+  const chunks: Uint8Array[] = [];
+  for (;;) {
+    const { value, done } = await within(reader.read(), 'the web stream to end');
+    if (done) break;
+    chunks.push(value);
+  }
+  expect(Buffer.concat(chunks).toString()).toBe(
+    encodeEvent({ event: 'news', data: 1 }).toString() + encodeEvent({ event: 'shutdown', data: 'bye' }).toString(),
+  );
+  await closedStream(web.sse);
+  expect(web.sse.closeReason).toBeUndefined();
+  expect(getConnectionCount(k)).toBe(0);
+});
+
+test('closeAll(finalMsg) right after a stream was asked to close: it still ends cleanly, once, with nothing after the end', async () => {
+  const k = newKey('closing-shutdown');
+  const { clients, streams } = await openAll(k);
+  const closes = streams.map(countCloses);
+  streams[0].send({ data: 'a' });
+  streams[2].send({ data: 'c' });
+  streams[0].close();
+  streams[2].close();
+  closeAll({ event: 'bye', data: 'x' });
+  await Promise.all(clients.map((c) => c.waitForEnd()));
+  await Promise.all(streams.map((s) => closedStream(s)));
+  expect(closes.map((c) => c.count())).toEqual([1, 1, 1, 1]);
+  expect(streams.map((s) => s.closeReason)).toEqual([undefined, undefined, undefined, undefined]);
+  expect(clients[0].events[0].data).toBe('a');
+  expect(clients[2].events[0].data).toBe('c');
+  expect(clients[1].events.map((e) => e.event)).toEqual(['bye']);
+  expect(clients[3].events.map((e) => e.event)).toEqual(['bye']);
+  expect(getConnectionCount()).toBe(0);
 });
