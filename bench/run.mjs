@@ -176,6 +176,23 @@ async function http(srv, pathname, timeoutMs = 10000) {
 }
 const stats = (srv, gc = false) => http(srv, gc ? '/stats?gc=1' : '/stats');
 
+// Nanoseconds the server's main thread spent runnable but waiting for a CPU:
+// the sign that something else on this shared machine took CPU 0. (Only the
+// main thread: Node's helper threads, pinned to CPU 0 too, wait for it.)
+function runqWaitNs(pid) {
+  try {
+    return Number(fs.readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]);
+  } catch {
+    return NaN;
+  }
+}
+function noiseNote(pid, w0, t0, notes) {
+  const waitMs = (runqWaitNs(pid) - w0) / 1e6;
+  const spanMs = Date.now() - t0;
+  if (waitMs > 0.05 * spanMs) notes.push(`server main thread waited ${waitMs.toFixed(0)} ms for CPU in ${spanMs} ms (other load on CPU 0)`);
+  return waitMs;
+}
+
 function fdCount(pid) {
   try {
     return fs.readdirSync(`/proc/${pid}/fd`).length;
@@ -243,6 +260,8 @@ async function fanout(srv, sc) {
   await withTimeout(gen.ready, 60000, () => stop(gen.child));
   await waitConnections(srv, sc.subs);
   const s0 = await stats(srv);
+  const w0 = runqWaitNs(s0.pid);
+  const t0 = Date.now();
   const q = sc.kind === 'single' ? `n=${n}&bytes=${sc.bytes}&mode=turn&per=${sc.per}` : `n=${n}&bytes=${sc.bytes}&mode=${sc.mode}`;
   await http(srv, `/publish?${q}`);
   const budget = sc.kind === 'single' ? 120000 : 240000;
@@ -251,6 +270,7 @@ async function fanout(srv, sc) {
   const expected = sc.subs * n;
   const cpuS = (s1.cpu_us - s0.cpu_us) / 1e6;
   const notes = [];
+  const runqMs = noiseNote(s0.pid, w0, t0, notes);
   if (r.events < expected) notes.push(`received ${r.events} of ${expected} events`);
   if (r.connect_errors + r.http_errors + r.read_errors + r.bad_stamps) notes.push(errNote(r));
   // The generator's CPU from its first event to the end, over the delivery window.
@@ -263,6 +283,7 @@ async function fanout(srv, sc) {
       events_per_s: r.events_per_s,
       p99_ms: r.lat_ms.p99,
       rss_mb: s1.rss / 2 ** 20,
+      runq_wait_ms: runqMs,
     },
     notes,
     fanoutPath: s1.fanout,
@@ -276,10 +297,13 @@ async function latency(srv, sc) {
   await withTimeout(gen.ready, 60000, () => stop(gen.child));
   await waitConnections(srv, sc.subs);
   const s0 = await stats(srv);
+  const w0 = runqWaitNs(s0.pid);
+  const t0 = Date.now();
   await http(srv, `/publish?n=${n}&bytes=${sc.bytes}&rate=${sc.rate}`);
   const r = await withTimeout(gen.result, (sc.secs + 30) * 1000, () => stop(gen.child));
   const s1 = await stats(srv);
   const notes = [];
+  const runqMs = noiseNote(s0.pid, w0, t0, notes);
   if (r.events < sc.subs * n) notes.push(`received ${r.events} of ${sc.subs * n} events`);
   if (r.connect_errors + r.http_errors + r.read_errors + r.bad_stamps) notes.push(errNote(r));
   return {
@@ -288,6 +312,7 @@ async function latency(srv, sc) {
       p99_ms: r.lat_ms.p99,
       max_ms: r.lat_ms.max,
       cpu_s_per_M: ((s1.cpu_us - s0.cpu_us) / 1e6 / Math.max(1, r.events)) * 1e6,
+      runq_wait_ms: runqMs,
     },
     notes,
     fanoutPath: s1.fanout,

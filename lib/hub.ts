@@ -176,6 +176,7 @@ export function broadcast(key: string, eventOrMsg: string | SSEMessage, data?: u
   let failed = false;
   for (const target of [...state.js]) {
     if (target instanceof SSEStream) {
+      if (!target.accepting) continue; // closing: leaves the key when it has closed
       target.sendFrame(frame!);
       handed++;
     } else {

@@ -43,6 +43,11 @@ export function overLimit(open: number, address: string | undefined, keyCounts: 
   return undefined;
 }
 
+/** @internal Whether streams are counted per address (only while that limit is set). */
+export function countsAddresses(): boolean {
+  return limits.maxConnectionsPerAddress !== Infinity;
+}
+
 /** @internal */
 export function retryAfterSeconds(): number {
   return limits.retryAfterSeconds;

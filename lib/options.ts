@@ -39,6 +39,10 @@ export interface ResolvedOptions extends SinkLimits {
   resume: boolean;
 }
 
+// Shared by every stream that sets none (one object less per stream).
+const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+const NO_KEYS: readonly string[] = Object.freeze([]);
+
 // RFC 9110 token.
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
@@ -66,7 +70,7 @@ export function resolveOptions(options: SSEStreamOptions | undefined): ResolvedO
   if (policy !== 'close' && policy !== 'drop') {
     throw new TypeError(`\`onSlowConsumer\` must be 'close' or 'drop', got ${String(policy)}`);
   }
-  const headers = o.headers ?? {};
+  const headers = o.headers ?? NO_HEADERS;
   if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
     throw new TypeError('`headers` must be an object of header names to values');
   }
@@ -86,7 +90,7 @@ export function resolveOptions(options: SSEStreamOptions | undefined): ResolvedO
   const jitter = nonNegativeInt(o, 'retryJitterMs', 0);
   if (retry !== undefined && jitter > 0) retry += Math.floor(Math.random() * (jitter + 1));
   if (o.adopt !== undefined && typeof o.adopt !== 'boolean') throw new TypeError('`adopt` must be a boolean');
-  const keys = o.key === undefined ? [] : typeof o.key === 'string' ? [o.key] : o.key;
+  const keys = o.key === undefined ? NO_KEYS : typeof o.key === 'string' ? [o.key] : o.key;
   if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string' || k === '')) {
     throw new TypeError('`key` must be a non-empty string or an array of them');
   }

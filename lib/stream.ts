@@ -9,7 +9,7 @@ import { ResponseSink } from './sinks/response-sink';
 import { SendResult, type Sink, type SinkEvents } from './sinks/sink';
 import { createWebStream, type WebSSEStream, type WebSSEStreamOptions } from './web';
 import { countRefused, getConnectionCount, registerConnection } from './hub';
-import { holdAddress, overLimit, retryAfterSeconds } from './limits';
+import { countsAddresses, holdAddress, overLimit, retryAfterSeconds } from './limits';
 
 const open = new Set<SSEStream>();
 
@@ -21,7 +21,7 @@ export const kAdopted = Symbol.for('sse-native.adopted');
  * stream closed; `signal` is aborted first) and 'drain' (send() may be
  * called again after it returned false).
  */
-export class SSEStream extends EventEmitter {
+export class SSEStream extends EventEmitter implements SinkEvents {
   /** The Last-Event-ID the client sent (header, or the `lastEventId` query parameter). */
   readonly lastEventId: string | undefined;
   /** Why the stream closed: undefined after close(), an Error when the client left or a limit closed it. */
@@ -52,6 +52,11 @@ export class SSEStream extends EventEmitter {
       if (this.isClosed) this.controller.abort(this.closeReason ?? new Error('stream closed'));
     }
     return this.controller.signal;
+  }
+
+  /** @internal False once close() was called or the stream closed: sends are refused. */
+  get accepting(): boolean {
+    return !this.isClosed && !this.closeRequested;
   }
 
   /** @internal The sink written to, once attached. */
@@ -163,14 +168,19 @@ export class SSEStream extends EventEmitter {
     if (this.closeRequested) sink.close(true);
   }
 
-  /** @internal The sink's events. */
+  /** @internal The sink's events: the stream itself (no closures per stream). */
   sinkEvents(): SinkEvents {
-    return {
-      onDrain: () => {
-        if (!this.isClosed) this.emit('drain');
-      },
-      onClose: (reason) => this.finish(reason),
-    };
+    return this;
+  }
+
+  /** @internal SinkEvents: the buffer fell back under the high-water mark. */
+  onDrain(): void {
+    if (!this.isClosed) this.emit('drain');
+  }
+
+  /** @internal SinkEvents: the connection is gone. */
+  onClose(reason: Error | undefined): void {
+    this.finish(reason);
   }
 
   /** @internal Closes without a sink (the client left before adoption). */
@@ -256,8 +266,10 @@ export function createSSEStream(req?: Req | SSEStreamOptions, res?: Res, options
     fallBack(req, res, stream, opts);
   }
   if (opts.retry !== undefined) stream.write([undefined, undefined, undefined, opts.retry, undefined]);
-  const release = holdAddress(req as IncomingMessage);
-  if (release) stream.once('close', release);
+  if (countsAddresses()) {
+    const release = holdAddress(req as IncomingMessage);
+    if (release) stream.once('close', release);
+  }
   for (const key of opts.keys) registerConnection(key, stream, { resume: opts.resume });
   return stream;
 }

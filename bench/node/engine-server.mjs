@@ -14,21 +14,45 @@ const mode = process.argv[2] ?? 'adopted';
 const TOKEN = '{"t":"Hello, world!!!!"}'; // data: + 24 bytes + \n\n = 32 bytes
 let open = 0;
 
+// Module-level: a listener that closed over the handler's scope would keep
+// req, res and Node's socket alive and be charged to the connection.
+function onStreamClose() {
+  open--;
+}
+
+// Opens the stream; returns [send, close] for the streaming endpoints.
 function start(req, res) {
+  open++;
   if (mode === 'raw') {
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
     });
     res.flushHeaders();
-    return {
-      send: (data) => res.write(`data: ${data}\n\n`),
-      close: () => res.end(),
-      onClose: (fn) => res.on('close', fn),
-    };
+    res.on('close', onStreamClose);
+    return res;
   }
   const s = createSSEStream(req, res, { adopt: mode === 'adopted', heartbeatMs: 0, maxBuffered: 64 << 20, highWaterMark: 64 << 20 });
-  return { send: (data) => s.send({ data }), close: () => s.close(), onClose: (fn) => s.on('close', fn) };
+  s.on('close', onStreamClose);
+  return s;
+}
+
+const sendOne = mode === 'raw' ? (res) => res.write(`data: ${TOKEN}\n\n`) : (s) => s.send({ data: TOKEN });
+const closeOne = mode === 'raw' ? (res) => res.end() : (s) => s.close();
+
+function stream(s, n, burst) {
+  if (burst) {
+    for (let i = 0; i < n; i++) sendOne(s);
+    closeOne(s);
+    return;
+  }
+  let i = 0;
+  const step = () => {
+    sendOne(s);
+    if (++i < n) setImmediate(step);
+    else closeOne(s);
+  };
+  setImmediate(step);
 }
 
 const server = http.createServer((req, res) => {
@@ -38,23 +62,11 @@ const server = http.createServer((req, res) => {
     res.end(JSON.stringify({ rss: process.memoryUsage.rss(), cpu: c.user + c.system, open }));
     return;
   }
-  const s = start(req, res);
-  open++;
-  s.onClose(() => open--);
-  if (url.pathname === '/idle') return;
-  const n = Number(url.searchParams.get('n') ?? 1000);
-  if (url.searchParams.get('how') === 'burst') {
-    for (let i = 0; i < n; i++) s.send(TOKEN);
-    s.close();
-  } else {
-    let i = 0;
-    const step = () => {
-      s.send(TOKEN);
-      if (++i < n) setImmediate(step);
-      else s.close();
-    };
-    setImmediate(step);
+  if (url.pathname === '/idle') {
+    start(req, res);
+    return;
   }
+  stream(start(req, res), Number(url.searchParams.get('n') ?? 1000), url.searchParams.get('how') === 'burst');
 });
 server.keepAliveTimeout = 0;
 server.listen(0, '127.0.0.1', () => process.send?.({ port: server.address().port }));

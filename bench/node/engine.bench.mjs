@@ -106,14 +106,14 @@ async function idle(server) {
     await Promise.all(socks.map((s) => new Promise((r) => (s.bytesRead > 0 ? r() : s.once('data', r)))));
     await new Promise((r) => setTimeout(r, 300));
     const mem = (await collect()).mem;
-    return { rss: rssOf(server.child.pid), heap: mem.heapUsed };
+    return { rss: rssOf(server.child.pid), heap: mem.heapUsed, heapTotal: mem.heapTotal };
   };
   await collect();
   const m0 = { rss: rssOf(server.child.pid) };
   const half = Math.floor(IDLE / 2);
   const m1 = await openClients(half);
   const m2 = await openClients(IDLE - half);
-  if (process.env.SSE_BENCH_VERBOSE) console.error(`  ${server.mode}: heapUsed slope ${((m2.heap - m1.heap) / (IDLE - half)).toFixed(0)} B/conn`);
+  if (process.env.SSE_BENCH_VERBOSE) console.error(`  ${server.mode}: heapUsed slope ${((m2.heap - m1.heap) / (IDLE - half)).toFixed(0)} B/conn, heapTotal slope ${((m2.heapTotal - m1.heapTotal) / (IDLE - half)).toFixed(0)} B/conn`);
   for (const s of socks) s.destroy();
   return { avg: (m2.rss - m0.rss) / IDLE, marginal: (m2.rss - m1.rss) / (IDLE - half) };
 }

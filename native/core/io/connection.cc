@@ -18,7 +18,75 @@ namespace {
 uint32_t clampMs(uint64_t ms) {
   return ms > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(ms);
 }
+
+// Fixed-size slots carved from 64 KiB slabs; freed slots are reused, slabs
+// go back when the thread ends (a Worker's connections are all freed
+// before its thread exits).
+class ConnectionSlab {
+ public:
+  ~ConnectionSlab() {
+    for (void* slab : slabs_) std::free(slab);
+  }
+  void* allocate() {
+    if (free_ == nullptr && !grow()) return nullptr;
+    FreeSlot* slot = free_;
+    free_ = slot->next;
+    return slot;
+  }
+  void release(void* p) {
+    auto* slot = static_cast<FreeSlot*>(p);
+    slot->next = free_;
+    free_ = slot;
+  }
+
+ private:
+  struct FreeSlot {
+    FreeSlot* next;
+  };
+  static constexpr size_t kSlot = (sizeof(Connection) + 15) & ~size_t{15};
+  static constexpr size_t kSlabBytes = 64 * 1024;
+  bool grow() {
+    void* slab = std::malloc(kSlabBytes);
+    if (slab == nullptr) return false;
+    slabs_.push_back(slab);
+    char* base = static_cast<char*>(slab);
+    for (size_t off = 0; off + kSlot <= kSlabBytes; off += kSlot) release(base + off);
+    return true;
+  }
+  FreeSlot* free_ = nullptr;
+  std::vector<void*> slabs_;
+};
+
+ConnectionSlab& slab() {
+  thread_local ConnectionSlab s;
+  return s;
+}
 }  // namespace
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SSE_PLAIN_ALLOC 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SSE_PLAIN_ALLOC 1
+#endif
+#endif
+
+#ifdef SSE_PLAIN_ALLOC
+// Under AddressSanitizer every connection is its own allocation, so a use
+// after free is caught rather than hidden by slot reuse.
+void* Connection::operator new(size_t size, const std::nothrow_t&) noexcept {
+  return ::operator new(size, std::nothrow);
+}
+void Connection::operator delete(void* p) noexcept { ::operator delete(p); }
+#else
+void* Connection::operator new(size_t, const std::nothrow_t&) noexcept {
+  return slab().allocate();
+}
+
+void Connection::operator delete(void* p) noexcept {
+  if (p != nullptr) slab().release(p);
+}
+#endif
 
 Connection::Connection(LoopContext* ctx, const ConnectionOptions& options,
                        void* user_data)

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <new>
 #include <vector>
 
 #include "core/io/loop_context.h"
@@ -65,6 +66,12 @@ class Connection {
   void* user_data() const { return user_data_; }
   void set_user_data(void* user_data) { user_data_ = user_data; }
   LoopContext* context() const { return ctx_; }
+
+  // Connections live in per-thread slabs, away from the short-lived
+  // allocations of the embedder's per-request work: interleaved with those,
+  // each long-lived connection would pin a partly used malloc page.
+  static void* operator new(size_t size, const std::nothrow_t&) noexcept;
+  static void operator delete(void* p) noexcept;
 
  private:
   friend class LoopContext;
