@@ -24,7 +24,8 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>sse</title><script>
 </script>`;
 
 // Everything the "application" ever sent, by id: what a replay ring keeps.
-// The hub's replay rings will do this; here the test server replays by hand.
+// Here the test server replays by hand (ids chosen by the app, one event
+// without an id); test/59 does the same through the hub's replay ring.
 const LOG: SSEMessage[] = [
   { event: 'chunk', id: '1', data: { content: 'Hello' } },
   { id: '2', data: 'line one\nline two\n\nafter a blank line' },
