@@ -70,16 +70,19 @@ const METRICS = {
     ['deliveries_per_s', 'deliveries/s', false],
     ['p99_ms', 'p99 latency ms', true],
     ['rss_mb', 'RSS after, MB', true],
+    ['wait_pct', 'noise: % of the run the server main thread waited for CPU 0', true],
   ],
   latency: [
     ['p50_ms', 'p50 ms', true],
     ['p99_ms', 'p99 ms', true],
     ['max_ms', 'max ms', true],
     ['cpu_s_per_M', 'server CPU s / M deliveries', true],
+    ['wait_pct', 'noise: % of the run the server main thread waited for CPU 0', true],
   ],
   single: [
     ['events_per_s', 'events/s received', false],
     ['cpu_s_per_M', 'server CPU s / M events', true],
+    ['wait_pct', 'noise: % of the run the server main thread waited for CPU 0', true],
   ],
   idle: [
     ['kb_per_conn', 'RSS KB / connection', true],
@@ -186,11 +189,9 @@ function runqWaitNs(pid) {
     return NaN;
   }
 }
-function noiseNote(pid, w0, t0, notes) {
-  const waitMs = (runqWaitNs(pid) - w0) / 1e6;
-  const spanMs = Date.now() - t0;
-  if (waitMs > 0.05 * spanMs) notes.push(`server main thread waited ${waitMs.toFixed(0)} ms for CPU in ${spanMs} ms (other load on CPU 0)`);
-  return waitMs;
+// Percent of the measured window the server's main thread waited for CPU 0.
+function waitPct(pid, w0, t0) {
+  return ((runqWaitNs(pid) - w0) / 1e6 / Math.max(1, Date.now() - t0)) * 100;
 }
 
 function fdCount(pid) {
@@ -270,7 +271,7 @@ async function fanout(srv, sc) {
   const expected = sc.subs * n;
   const cpuS = (s1.cpu_us - s0.cpu_us) / 1e6;
   const notes = [];
-  const runqMs = noiseNote(s0.pid, w0, t0, notes);
+  const waitP = waitPct(s0.pid, w0, t0);
   if (r.events < expected) notes.push(`received ${r.events} of ${expected} events`);
   if (r.connect_errors + r.http_errors + r.read_errors + r.bad_stamps) notes.push(errNote(r));
   // The generator's CPU from its first event to the end, over the delivery window.
@@ -283,7 +284,7 @@ async function fanout(srv, sc) {
       events_per_s: r.events_per_s,
       p99_ms: r.lat_ms.p99,
       rss_mb: s1.rss / 2 ** 20,
-      runq_wait_ms: runqMs,
+      wait_pct: waitP,
     },
     notes,
     fanoutPath: s1.fanout,
@@ -303,7 +304,7 @@ async function latency(srv, sc) {
   const r = await withTimeout(gen.result, (sc.secs + 30) * 1000, () => stop(gen.child));
   const s1 = await stats(srv);
   const notes = [];
-  const runqMs = noiseNote(s0.pid, w0, t0, notes);
+  const waitP = waitPct(s0.pid, w0, t0);
   if (r.events < sc.subs * n) notes.push(`received ${r.events} of ${sc.subs * n} events`);
   if (r.connect_errors + r.http_errors + r.read_errors + r.bad_stamps) notes.push(errNote(r));
   return {
@@ -312,7 +313,7 @@ async function latency(srv, sc) {
       p99_ms: r.lat_ms.p99,
       max_ms: r.lat_ms.max,
       cpu_s_per_M: ((s1.cpu_us - s0.cpu_us) / 1e6 / Math.max(1, r.events)) * 1e6,
-      runq_wait_ms: runqMs,
+      wait_pct: waitP,
     },
     notes,
     fanoutPath: s1.fanout,
@@ -470,7 +471,9 @@ const fmt = (v) => {
   if (a >= 1) return v.toFixed(2);
   return v.toFixed(3);
 };
-const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? `${(a / b).toFixed(2)}x` : '');
+const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && a > 0 && b > 0 ? `${(a / b).toFixed(2)}x` : '');
+// Deltas and noise: a ratio of them means nothing.
+const NO_RATIO = new Set(['wait_pct', 'fd_delta', 'rss_delta_mb']);
 
 function describe(sc) {
   switch (sc.kind) {
@@ -510,7 +513,7 @@ function report(results, scenarios, servers, info, elapsedS) {
     if (!per) continue;
     for (const [key, label] of METRICS[sc.kind]) {
       const med = Object.fromEntries(servers.map((s) => [s, median((per[s] ?? []).map((r) => r.metrics[key]))]));
-      const row = [describe(sc), label, ...servers.map((s) => fmt(med[s])), ...anchors.map((a) => ratio(med[main], med[a])), String(Math.max(...servers.map((s) => (per[s] ?? []).length)))];
+      const row = [describe(sc), label, ...servers.map((s) => fmt(med[s])), ...anchors.map((a) => (NO_RATIO.has(key) ? '' : ratio(med[main], med[a]))), String(Math.max(...servers.map((s) => (per[s] ?? []).length)))];
       md.push(`| ${row.join(' | ')} |`);
     }
     for (const s of servers) {
@@ -531,7 +534,10 @@ function report(results, scenarios, servers, info, elapsedS) {
       `C floor = bench/load/sse_floor.cc, one thread, epoll, one write() per delivery, no chunked encoding. ` +
       `CPU = process.cpuUsage() (C: getrusage) delta around the publish; idle RSS = (RSS with N idle - RSS with 0) / N ` +
       `after a full GC ("second half" = RSS added by the last N/2 connections / (N/2), without start-up costs); ` +
-      `kernel socket buffers are not in RSS. Load average at the end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}.`,
+      `kernel socket buffers are not in RSS. The "noise" rows are the share of the measured window the server's main ` +
+      `thread was runnable but waiting for CPU 0 (/proc/<pid>/schedstat): other processes on this shared machine, or the ` +
+      `server's own helper threads (GC); latencies and rates from runs with a high share are not worth much, CPU ` +
+      `seconds hold up better. Load average at the end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}.`,
   );
   md.push('');
   md.push('## Notes from the runs');

@@ -10,6 +10,8 @@ import { encodeArgs, encodeEvent, type MessageArgs } from '../encoder';
 import { SendResult, type Sink, type SinkEvents, type SinkLimits, jsSinkStats } from './sink';
 
 const KEEPALIVE = encodeEvent({ comment: 'keepalive' });
+// A graceful close whose reader never takes the rest ends this long after (the core's limit too).
+const DRAIN_TIMEOUT_MS = 10_000;
 
 const ticking = new Set<WebSink>();
 let timer: NodeJS.Timeout | undefined;
@@ -55,6 +57,7 @@ export class WebSink implements Sink {
   private resolvePull: (() => void) | undefined;
   private handOffScheduled = false;
   private closing = false;
+  private drainTimer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
   private wantDrain = false;
   private readonly opened = Date.now();
@@ -182,8 +185,13 @@ export class WebSink implements Sink {
     if (!graceful) return this.abort(undefined);
     this.closing = true;
     unschedule(this);
-    // Ends now if a reader waits; otherwise when it next reads.
+    // Ends now if a reader waits; otherwise when it next reads, or, as the
+    // core does for a socket, errors after DRAIN_TIMEOUT_MS if nobody reads.
     if (this.waiting) this.handOff();
+    if (!this.closed) {
+      this.drainTimer = setTimeout(() => this.abort(new Error('close: the reader did not take the rest in time')), DRAIN_TIMEOUT_MS);
+      this.drainTimer.unref?.();
+    }
   }
 
   /**
@@ -227,6 +235,7 @@ export class WebSink implements Sink {
     if (this.closed) return;
     this.closed = true;
     this.closing = false;
+    if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
     this.queue = [];
     this.queued = 0;
     unschedule(this);
