@@ -3,38 +3,11 @@
 // interval timer serves every fallback stream's heartbeat and timeouts.
 import type { ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
-import { encodeArgs, encodeEvent, type MessageArgs } from '../encoder';
+import { encodeArgs, type MessageArgs } from '../encoder';
+import { KEEPALIVE, startTicking, stopTicking } from './ticker';
 import { SendResult, type Sink, type SinkEvents, type SinkLimits, jsSinkStats } from './sink';
 
 type Res = ServerResponse | Http2ServerResponse;
-
-const KEEPALIVE = encodeEvent({ comment: 'keepalive' });
-
-const ticking = new Set<ResponseSink>();
-let timer: NodeJS.Timeout | undefined;
-let tickMs = 1000;
-
-function schedule(): void {
-  let want = 1000;
-  for (const s of ticking) want = Math.min(want, s.tickWanted());
-  want = Math.max(10, want);
-  if (timer !== undefined && want === tickMs) return;
-  if (timer !== undefined) clearInterval(timer);
-  tickMs = want;
-  timer = setInterval(() => {
-    const now = Date.now();
-    for (const s of ticking) s.tick(now);
-  }, tickMs);
-  timer.unref();
-}
-
-function unschedule(sink: ResponseSink): void {
-  ticking.delete(sink);
-  if (ticking.size === 0 && timer !== undefined) {
-    clearInterval(timer);
-    timer = undefined;
-  }
-}
 
 export class ResponseSink implements Sink {
   readonly kind = 'response' as const;
@@ -55,8 +28,7 @@ export class ResponseSink implements Sink {
     res.on('close', () => this.finish(res.writableEnded && res.writableFinished ? undefined : new Error('client disconnected')));
     res.on('error', () => this.finish(new Error('response error')));
     if (limits.heartbeatMs > 0 || limits.idleTimeoutMs > 0 || limits.maxDurationMs > 0) {
-      ticking.add(this);
-      schedule();
+      startTicking(this);
     }
   }
 
@@ -121,7 +93,7 @@ export class ResponseSink implements Sink {
     if (this.closed) return;
     if (graceful) {
       this.closed = true;
-      unschedule(this);
+      stopTicking(this);
       (this.res as ServerResponse).end(() => this.finish(undefined));
     } else {
       this.abort(undefined);
@@ -130,7 +102,7 @@ export class ResponseSink implements Sink {
 
   private abort(reason: Error | undefined): void {
     this.closed = true;
-    unschedule(this);
+    stopTicking(this);
     this.res.destroy();
     this.finish(reason);
   }
@@ -144,7 +116,7 @@ export class ResponseSink implements Sink {
     if (this.finished) return;
     this.finished = true;
     this.closed = true;
-    unschedule(this);
+    stopTicking(this);
     this.events.onClose(reason);
   }
 

@@ -5,39 +5,14 @@
 // waits, and hands over everything queued as one chunk. That gives exact
 // backpressure (bytes the reader has not taken), one chunk per burst, and a
 // graceful close that completes when the reader has taken the last byte.
-// One interval timer serves every web stream's heartbeat and timeouts.
-import { encodeArgs, encodeEvent, type MessageArgs } from '../encoder';
+// Heartbeats and timeouts come from the one timer of ./ticker.
+import { encodeArgs, type MessageArgs } from '../encoder';
+import { KEEPALIVE, startTicking, stopTicking } from './ticker';
 import { SendResult, type Sink, type SinkEvents, type SinkLimits, jsSinkStats } from './sink';
 
-const KEEPALIVE = encodeEvent({ comment: 'keepalive' });
 // A graceful close whose reader never takes the rest ends this long after (the core's limit too).
 const DRAIN_TIMEOUT_MS = 10_000;
 
-const ticking = new Set<WebSink>();
-let timer: NodeJS.Timeout | undefined;
-let tickMs = 1000;
-
-function schedule(): void {
-  let want = 1000;
-  for (const s of ticking) want = Math.min(want, s.tickWanted());
-  want = Math.max(10, want);
-  if (timer !== undefined && want === tickMs) return;
-  if (timer !== undefined) clearInterval(timer);
-  tickMs = want;
-  timer = setInterval(() => {
-    const now = Date.now();
-    for (const s of ticking) s.tick(now);
-  }, tickMs);
-  timer.unref();
-}
-
-function unschedule(sink: WebSink): void {
-  ticking.delete(sink);
-  if (ticking.size === 0 && timer !== undefined) {
-    clearInterval(timer);
-    timer = undefined;
-  }
-}
 
 /**
  * A Sink whose reader is a ReadableStream consumer (a framework writing a
@@ -79,8 +54,7 @@ export class WebSink implements Sink {
       { highWaterMark: 0 },
     );
     if (limits.heartbeatMs > 0 || limits.idleTimeoutMs > 0 || limits.maxDurationMs > 0) {
-      ticking.add(this);
-      schedule();
+      startTicking(this);
     }
   }
 
@@ -184,7 +158,7 @@ export class WebSink implements Sink {
     if (this.closed || this.closing) return;
     if (!graceful) return this.abort(undefined);
     this.closing = true;
-    unschedule(this);
+    stopTicking(this);
     // Ends now if a reader waits; otherwise when it next reads, or, as the
     // core does for a socket, errors after DRAIN_TIMEOUT_MS if nobody reads.
     if (this.waiting) this.handOff();
@@ -238,7 +212,7 @@ export class WebSink implements Sink {
     if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
     this.queue = [];
     this.queued = 0;
-    unschedule(this);
+    stopTicking(this);
     const resolve = this.resolvePull;
     this.resolvePull = undefined;
     this.waiting = false;
