@@ -1,6 +1,6 @@
 // The fallback sink: writes frames through res.write where the core may not
-// adopt the socket (TLS, HTTP/2, no fd). Same limits, same events. One
-// interval timer serves every fallback stream's heartbeat and timeouts.
+// adopt the socket (TLS, HTTP/2, no fd). Same limits, same events.
+// Heartbeats and timeouts come from the one timer of ./ticker.
 import type { ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import { encodeArgs, type MessageArgs } from '../encoder';
