@@ -112,14 +112,14 @@ Napi::Value JS_hubReplay(const Napi::CallbackInfo& info) {
   return out;
 }
 
-}  // namespace
-
 // setRemote(fn(key, frame, event, data, id, retry)): broadcasts published
 // on other threads, for the members JS writes itself.
 Napi::Value JS_setRemote(const Napi::CallbackInfo& info) {
   addonOf(info.Env())->engine_.setRemote(info[0].As<Napi::Function>());
   return info.Env().Undefined();
 }
+
+}  // namespace
 
 void initHub(Napi::Env env, Napi::Object exports) {
   exports.Set("setRemote", Napi::Function::New(env, JS_setRemote, "setRemote"));
