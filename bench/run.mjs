@@ -8,6 +8,7 @@
 //   node bench/run.mjs --soak-minutes 60 [--soak-server sse-native-adopted]
 //        [--soak-subs 1000] [--soak-rate 100] [--soak-interval-s 60]
 //   options: --servers a,b  --scenarios x,y  --reps N  --no-build  --out DIR
+//            --render (rewrite latest.md/.svg from latest.json, no runs)
 //
 // Writes bench/results/latest.{md,svg,json} (soak: bench/results/soak.md).
 // Every process started here is stopped here, by pid; every wait is bounded.
@@ -490,18 +491,18 @@ function describe(sc) {
   }
 }
 
-function report(results, scenarios, servers, info, elapsedS) {
+function report(results, scenarios, servers, info) {
   const main = servers.includes('sse-native-adopted') ? 'sse-native-adopted' : servers[0];
   const anchors = ANCHORS.filter((a) => servers.includes(a) && a !== main);
   const md = [];
-  md.push(`# sse-native whole-server benchmarks (${MODE})`);
+  md.push(`# sse-native whole-server benchmarks (${info.mode})`);
   md.push('');
   md.push(
     `Measured ${info.date} on ${info.nproc} cores (${info.cpu}, ${info.memGB} GB), Linux ${info.kernel}, Node ${info.node}, ` +
       `commit ${info.commit}${info.dirty ? ' + uncommitted changes' : ''}; load average at start ${info.loadavg}. ` +
       `Each server alone in its own process pinned to CPU 0, the native load generator (bench/load/sse_load) on CPU 1, ` +
       `loopback. Medians of the runs shown in the last column; ratios are this / anchor (below 1 is better for CPU, ` +
-      `latency and memory; above 1 is better for rates). The machine is shared: expect noise. Suite took ${elapsedS.toFixed(0)} s.`,
+      `latency and memory; above 1 is better for rates). The machine is shared: expect noise. Suite took ${Number(info.elapsedS).toFixed(0)} s.`,
   );
   md.push('');
   const head = ['scenario', 'metric', ...servers, ...anchors.map((a) => `${short(main)} / ${short(a)}`), 'runs'];
@@ -537,7 +538,7 @@ function report(results, scenarios, servers, info, elapsedS) {
       `kernel socket buffers are not in RSS. The "noise" rows are the share of the measured window the server's main ` +
       `thread was runnable but waiting for CPU 0 (/proc/<pid>/schedstat): other processes on this shared machine, or the ` +
       `server's own helper threads (GC); latencies and rates from runs with a high share are not worth much, CPU ` +
-      `seconds hold up better. Load average at the end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}.`,
+      `seconds hold up better. Load average at the end: ${info.loadavgEnd}.`,
   );
   md.push('');
   md.push('## Notes from the runs');
@@ -552,7 +553,7 @@ function report(results, scenarios, servers, info, elapsedS) {
 const short = (s) => ({ 'sse-native-adopted': 'adopted', 'sse-native-fallback': 'fallback', raw: 'raw', 'better-sse': 'better-sse', 'c-floor': 'C floor' })[s] ?? s;
 
 // Grouped horizontal bars, one group per metric, each normalised to raw = 1.
-function svg(results, scenarios, servers) {
+function svg(results, scenarios, servers, info) {
   const colors = { 'sse-native-adopted': '#1f77b4', 'sse-native-fallback': '#9ecae1', raw: '#7f7f7f', 'better-sse': '#ff7f0e', 'c-floor': '#2ca02c' };
   const rows = [];
   for (const sc of scenarios) {
@@ -571,11 +572,11 @@ function svg(results, scenarios, servers) {
   const W = 960;
   const left = 170;
   const plotW = W - left - 110;
-  const H = 50 + rows.length * groupH + 20;
+  const H = 50 + rows.length * groupH + 30;
   const esc = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
   const out = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="11">`];
   out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
-  out.push(`<text x="10" y="20" font-size="14" font-weight="bold">sse-native vs anchors, normalised to raw res.write = 1 (${MODE}, medians)</text>`);
+  out.push(`<text x="10" y="20" font-size="14" font-weight="bold">sse-native vs anchors, normalised to raw res.write = 1 (${info.mode}, medians)</text>`);
   servers.forEach((s, i) => {
     out.push(`<rect x="${10 + i * 180}" y="30" width="12" height="12" fill="${colors[s] ?? '#333'}"/><text x="${26 + i * 180}" y="40">${esc(s)}</text>`);
   });
@@ -583,6 +584,8 @@ function svg(results, scenarios, servers) {
     const y0 = 50 + g * groupH;
     out.push(`<text x="10" y="${y0 + 14}" font-weight="bold">${esc(row.title)}</text>`);
     const maxR = Math.max(1, ...row.med.map((v) => (Number.isFinite(v) && row.base ? v / row.base : 0)));
+    const x1 = left + (1 / maxR) * plotW;
+    out.push(`<line x1="${x1.toFixed(1)}" x2="${x1.toFixed(1)}" y1="${y0 + 18}" y2="${y0 + 20 + servers.length * barH}" stroke="#000" stroke-dasharray="3,2"/>`);
     row.med.forEach((v, i) => {
       const r = Number.isFinite(v) && row.base ? v / row.base : 0;
       const y = y0 + 20 + i * barH;
@@ -591,9 +594,10 @@ function svg(results, scenarios, servers) {
       out.push(`<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH - 3}" fill="${colors[servers[i]] ?? '#333'}"/>`);
       out.push(`<text x="${left + w + 4}" y="${y + 10}">${esc(fmt(v))} (${r ? r.toFixed(2) : 'n/a'}x)</text>`);
     });
-    const x1 = left + (1 / maxR) * plotW;
-    out.push(`<line x1="${x1.toFixed(1)}" x2="${x1.toFixed(1)}" y1="${y0 + 18}" y2="${y0 + 20 + servers.length * barH}" stroke="#000" stroke-dasharray="3,2"/>`);
   });
+  out.push(
+    `<text x="10" y="${H - 10}" fill="#555">${esc(`${info.date}: ${info.nproc} cores (${info.cpu}), Node ${info.node}, commit ${info.commit}; server on CPU 0, load generator on CPU 1; shared machine, see latest.md for noise`)}</text>`,
+  );
   out.push('</svg>');
   return out.join('\n');
 }
@@ -639,6 +643,7 @@ async function main() {
   if (!fs.existsSync(GEN)) throw new Error(`${GEN} missing (build with cmake --build out/bench --target sse_load)`);
   const soakMin = Number(opt('soak-minutes', 0));
   if (soakMin > 0) return soak(soakMin);
+  if (flag('render')) return render();
 
   const servers = opt('servers', Object.keys(SERVERS).join(',')).split(',');
   for (const s of servers) if (!SERVERS[s]) throw new Error(`unknown server ${s}`);
@@ -686,13 +691,22 @@ async function main() {
       }
     }
   }
-  const elapsed = (Date.now() - t0) / 1000;
-  fs.mkdirSync(OUT, { recursive: true });
-  const md = report(results, matrix, servers, info, elapsed);
-  fs.writeFileSync(path.join(OUT, 'latest.md'), md);
-  fs.writeFileSync(path.join(OUT, 'latest.svg'), svg(results, matrix, servers));
+  info.elapsedS = (Date.now() - t0) / 1000;
+  info.loadavgEnd = os.loadavg().map((x) => x.toFixed(2)).join(' ');
   const strip = (o) => JSON.parse(JSON.stringify(o, (k, v) => (k === 'gen' ? { events: v.events, lat_ms: v.lat_ms, elapsed_s: v.elapsed_s, active_s: v.active_s, cpu_s_receiving: v.cpu_s_receiving } : v)));
-  fs.writeFileSync(path.join(OUT, 'latest.json'), JSON.stringify({ mode: MODE, info, scenarios: matrix, results: strip(results) }, null, 1));
+  fs.mkdirSync(OUT, { recursive: true });
+  fs.writeFileSync(path.join(OUT, 'latest.json'), JSON.stringify({ mode: MODE, info, servers, scenarios: matrix, results: strip(results) }, null, 1));
+  render();
+}
+
+// Writes latest.md and latest.svg from latest.json (also alone: --render).
+function render() {
+  const j = JSON.parse(fs.readFileSync(path.join(OUT, 'latest.json'), 'utf8'));
+  j.info.mode ??= j.mode;
+  const servers = j.servers ?? Object.keys(SERVERS).filter((s) => j.scenarios.some((sc) => j.results[sc.id]?.[s]));
+  const md = report(j.results, j.scenarios, servers, j.info);
+  fs.writeFileSync(path.join(OUT, 'latest.md'), md);
+  fs.writeFileSync(path.join(OUT, 'latest.svg'), svg(j.results, j.scenarios, servers, j.info));
   console.log(md);
 }
 

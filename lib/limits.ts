@@ -1,7 +1,5 @@
 // Connection limits, checked before a request is adopted: per process, per
 // hub key, per client address. Past one the request gets 503 + Retry-After.
-import type { IncomingMessage } from 'node:http';
-
 export interface ConnectionLimits {
   /** Open streams per process (this thread). */
   maxConnections?: number;
@@ -43,24 +41,19 @@ export function overLimit(open: number, address: string | undefined, keyCounts: 
   return undefined;
 }
 
-/** @internal Whether streams are counted per address (only while that limit is set). */
-export function countsAddresses(): boolean {
-  return limits.maxConnectionsPerAddress !== Infinity;
-}
-
 /** @internal */
 export function retryAfterSeconds(): number {
   return limits.retryAfterSeconds;
 }
 
-/** @internal Counts a stream against its address until release() runs. */
-export function holdAddress(req: IncomingMessage): (() => void) | undefined {
-  const address = req.socket?.remoteAddress;
-  if (address === undefined) return undefined;
+/** @internal Counts an open stream against its client address (always, so a limit set later sees them). */
+export function holdAddress(address: string): void {
   perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
-  return () => {
-    const n = (perAddress.get(address) ?? 1) - 1;
-    if (n <= 0) perAddress.delete(address);
-    else perAddress.set(address, n);
-  };
+}
+
+/** @internal The stream of holdAddress() closed. */
+export function releaseAddress(address: string): void {
+  const n = (perAddress.get(address) ?? 1) - 1;
+  if (n <= 0) perAddress.delete(address);
+  else perAddress.set(address, n);
 }

@@ -9,7 +9,7 @@ import { ResponseSink } from './sinks/response-sink';
 import { SendResult, type Sink, type SinkEvents } from './sinks/sink';
 import { createWebStream, type WebSSEStream, type WebSSEStreamOptions } from './web';
 import { countRefused, getConnectionCount, registerConnection } from './hub';
-import { countsAddresses, holdAddress, overLimit, retryAfterSeconds } from './limits';
+import { holdAddress, overLimit, releaseAddress, retryAfterSeconds } from './limits';
 
 const open = new Set<SSEStream>();
 
@@ -37,6 +37,8 @@ export class SSEStream extends EventEmitter implements SinkEvents {
   private isClosed = false;
   private rawDecoder: TextDecoder | undefined;
   private startNow: (() => void) | undefined;
+  /** @internal The client address this stream counts against (connection limits). */
+  heldAddress: string | undefined;
 
   /** @internal Use createSSEStream(). */
   constructor(lastEventId: string | undefined, private readonly opts: ResolvedOptions) {
@@ -191,6 +193,7 @@ export class SSEStream extends EventEmitter implements SinkEvents {
     this.pending = undefined;
     this.startNow = undefined;
     open.delete(this);
+    if (this.heldAddress !== undefined) releaseAddress(this.heldAddress);
     this.controller?.abort(reason ?? new Error('stream closed'));
     this.emit('close');
   }
@@ -266,9 +269,10 @@ export function createSSEStream(req?: Req | SSEStreamOptions, res?: Res, options
     fallBack(req, res, stream, opts);
   }
   if (opts.retry !== undefined) stream.write([undefined, undefined, undefined, opts.retry, undefined]);
-  if (countsAddresses()) {
-    const release = holdAddress(req as IncomingMessage);
-    if (release) stream.once('close', release);
+  const address = (req as IncomingMessage).socket?.remoteAddress;
+  if (address !== undefined && !stream.closed) {
+    holdAddress(address);
+    stream.heldAddress = address;
   }
   for (const key of opts.keys) registerConnection(key, stream, { resume: opts.resume });
   return stream;

@@ -154,6 +154,24 @@ describe.each(SINKS)('%s sink', (kind, sinkOpts) => {
     expect(getConnectionCount(k)).toBe(4);
   });
 
+  test.each([
+    ['maxConnections', { maxConnections: 2 }],
+    ['maxConnectionsPerKey', { maxConnectionsPerKey: 2 }],
+    ['maxConnectionsPerAddress', { maxConnectionsPerAddress: 2 }],
+  ])('%s set while streams are open counts them: the next one is refused, and one leaving frees a slot', async (_, limits) => {
+    const k = newKey('late-limit');
+    const srv = await startLimited(() => ({ ...sinkOpts, heartbeatMs: 0, key: k }));
+    const first = await srv.attempt('/', '127.0.0.2');
+    expectAccepted(first, kind);
+    expectAccepted(await srv.attempt('/', '127.0.0.2'), kind);
+    setLimits(limits);
+    expectRefused(await srv.attempt('/', '127.0.0.2'), '5');
+    first.client.destroy();
+    await closedStream(first.stream);
+    expectAccepted(await srv.attempt('/', '127.0.0.2'), kind);
+    expectRefused(await srv.attempt('/', '127.0.0.2'), '5');
+  });
+
   test('a setLimits call that throws changes nothing', async () => {
     const k = newKey('unchanged');
     setLimits({ maxConnections: 1, retryAfterSeconds: 9 });

@@ -2,7 +2,7 @@
 // or not, gets what was queued, then the final event, then the end of the
 // stream; 'close' fires once on each; the hub is empty afterwards (and
 // still usable). A bad final message is a TypeError before anything closes.
-import { broadcast, closeAll, createSSEStream, encodeEvent, getConnectionCount, getConnectionKeys, type SSEStreamOptions } from '../lib/index';
+import { broadcast, closeAll, createSSEStream, encodeEvent, getConnectionCount, getConnectionKeys } from '../lib/index';
 import { openStreamCount } from '../lib/stream';
 import { connect, countCloses, eventually, within, type SSEClient } from './helpers/server';
 import { closedStream, newKey, startHub, useHubEnv } from './helpers/hub';
@@ -101,7 +101,7 @@ test('closeAll with a bad final message is a TypeError and closes nothing', asyn
 
 test('closeAll(finalMsg) also ends web streams (createSSEStream() with no request) with the final event', async () => {
   const k = newKey('web-shutdown');
-  const web = createSSEStream({ key: k, heartbeatMs: 0 } as SSEStreamOptions);
+  const web = createSSEStream({ key: k, heartbeatMs: 0 });
   expect(getConnectionCount(k)).toBe(1);
   broadcast(k, 'news', 1);
   closeAll({ event: 'shutdown', data: 'bye' });

@@ -32,8 +32,8 @@ import {
   type TestServer,
 } from './server';
 
-/** The stream options of the hub spec: keys joined at creation, replay on resume. */
-export type HubStreamOptions = SSEStreamOptions & { key?: string | string[]; resume?: boolean };
+/** The stream options the hub suites use (`key`, `resume` and the rest). */
+export type HubStreamOptions = SSEStreamOptions;
 
 export interface HubServer extends TestServer {
   /** One entry per request, in arrival order, pushed right after createSSEStream returned. */
@@ -52,7 +52,7 @@ export async function startHub(
   const opened = new Queue<Opened>();
   const t = await startHttp((req, res) => {
     const o = typeof options === 'function' ? options(req) : options;
-    const stream = createSSEStream(req, res, o as SSEStreamOptions);
+    const stream = createSSEStream(req, res, o);
     const entry = { stream, req, res };
     onStream?.(entry);
     opened.push(entry);
