@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm run bench`: the core's Google Benchmark suite (Release build), the
-# Node-level parser/encoder comparison, then the quick whole-server suite
+# Node-level parser/encoder comparison, the one-connection engine bench,
+# then the quick whole-server suite
 # (bench/run.mjs: sse-native adopted and fallback against raw res.write and
 # better-sse, native load generator, results in bench/results/latest.*).
 # `npm run bench:full` (or `scripts/bench.sh --full`) runs the whole matrix
@@ -15,5 +16,6 @@ npx tsc -p tsconfig.json || echo "bench: tsc reported errors; benchmarking dist/
 if [[ " $* " != *" --full "* && " $* " != *" --soak-minutes "* ]]; then
   ./out/bench/sse_core_bench --benchmark_min_time=0.3 ${SSE_BENCH_FILTER:+--benchmark_filter=$SSE_BENCH_FILTER}
   node bench/node/parser.bench.mjs
+  node bench/node/engine.bench.mjs --events 200000 --idle 10000
 fi
 node bench/run.mjs --no-build "$@"
