@@ -1,12 +1,14 @@
-// The demo: an LLM-like token stream over Server-Sent Events.
+// The demo: an LLM-like token stream over Server-Sent Events, broadcast by
+// the hub to every open page (open two tabs), with replay on reconnect.
 //   npm start  ->  http://127.0.0.1:3000
-// GET /        a page that shows tokens as they arrive
-// GET /events  the stream (encoded by sse-native's core)
+// GET /         a page that shows tokens as they arrive
+// GET /events   the stream: the C++ core adopts the socket, joins key 'demo'
+// GET /metrics  Prometheus text
 'use strict';
 const http = require('node:http');
 const fs = require('node:fs');
 const path = require('node:path');
-const { encodeEvent } = require('../../dist');
+const { createSSEStream, broadcast, configureKey, getConnectionCount, metricsText, closeAll } = require('../../dist');
 
 const PORT = Number(process.env.PORT || 3000);
 const HOST = process.env.HOST || '127.0.0.1';
@@ -23,26 +25,26 @@ function tokens(text) {
   return text.match(/\s*\S+/gu) || [];
 }
 
+// One generator for everybody: a token every 60 ms while anyone listens.
+// The key keeps the last 500 events, so a page that reconnects (it sends
+// Last-Event-ID) first gets what it missed.
+configureKey('demo', { replay: { maxEvents: 500 } });
+const words = tokens(TEXT);
+let next = 0;
+setInterval(() => {
+  if (getConnectionCount('demo') === 0) return;
+  if (next >= words.length) {
+    broadcast('demo', 'done', '[DONE]');
+    next = 0;
+    return;
+  }
+  broadcast('demo', 'token', { token: words[next], index: next });
+  next++;
+}, 60).unref();
+
 function stream(req, res) {
-  res.writeHead(200, {
-    'Content-Type': 'text/event-stream; charset=utf-8',
-    'Cache-Control': 'no-cache, no-transform',
-    Connection: 'keep-alive',
-    'X-Accel-Buffering': 'no',
-  });
-  const words = tokens(TEXT);
-  let i = Number(req.headers['last-event-id'] || 0) || 0;
-  res.write(encodeEvent({ retry: 2000, comment: 'sse-native demo' }));
-  const timer = setInterval(() => {
-    if (i >= words.length) {
-      res.write(encodeEvent({ event: 'done', data: '[DONE]', id: String(i) }));
-      i = 0;
-      return;
-    }
-    res.write(encodeEvent({ event: 'token', data: { token: words[i], index: i }, id: String(i + 1) }));
-    i++;
-  }, 60);
-  req.on('close', () => clearInterval(timer));
+  const sse = createSSEStream(req, res, { key: 'demo', resume: true, retry: 2000 });
+  sse.comment('sse-native demo');
 }
 
 const server = http.createServer((req, res) => {
@@ -51,6 +53,9 @@ const server = http.createServer((req, res) => {
     res.end(page);
   } else if (req.url.startsWith('/events')) {
     stream(req, res);
+  } else if (req.url === '/metrics') {
+    res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
+    res.end(metricsText());
   } else {
     res.writeHead(404).end('not found\n');
   }
@@ -59,3 +64,11 @@ const server = http.createServer((req, res) => {
 server.listen(PORT, HOST, () => {
   console.log(`sse-native demo on http://${HOST}:${PORT}`);
 });
+
+// Adopted streams are not Node's any more: end them on shutdown.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    closeAll({ event: 'done', data: 'server shutting down' });
+    server.close(() => process.exit(0));
+  });
+}
