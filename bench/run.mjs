@@ -5,7 +5,7 @@
 //
 //   node bench/run.mjs                 quick suite (a few minutes)
 //   node bench/run.mjs --full          the whole matrix (under an hour)
-//   node bench/run.mjs --soak-minutes 60 [--soak-server sse-native-adopted]
+//   node bench/run.mjs --soak-minutes 60 [--soak-server sse-native-adopted]   (exit 1 unless every event arrived)
 //        [--soak-subs 1000] [--soak-rate 100] [--soak-interval-s 60]
 //   options: --servers a,b  --scenarios x,y  --reps N  --no-build  --out DIR
 //            --render (rewrite latest.md/.svg from latest.json, no runs)
@@ -627,6 +627,12 @@ async function soak(minutes) {
     await http(srv, `/publish?n=${n}&bytes=64&rate=${rate}`);
     const r = await withTimeout(gen.result, (minutes * 60 + 90) * 1000, () => stop(gen.child));
     lines_.push('', `Total: ${r.events} events, p50 ${r.lat_ms.p50} ms, p99 ${r.lat_ms.p99} ms, p99.9 ${r.lat_ms.p999} ms, max ${r.lat_ms.max} ms; ${errNote(r)}.`);
+    // The soak fails (exit code 1) unless every subscriber got every event with no error.
+    const clean = !r.connect_errors && !r.http_errors && !r.read_errors && !r.disconnects && !r.bad_stamps;
+    if (r.events < subs * n || !clean) {
+      lines_.push(`FAILED: ${r.events} of ${subs * n} events delivered; ${errNote(r)}.`);
+      process.exitCode = 1;
+    }
   } finally {
     await stop(srv.child);
   }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: every suite (core ctest, core under ASan/UBSan, parser fuzz,
-# Jest), then one closing line "N passed, M failed" totalling all of them.
+# Jest, a short soak with the native load generator), then one closing line
+# "N passed, M failed" totalling all of them.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 results=$(mktemp)
@@ -22,6 +23,15 @@ else
   echo "jest 0 1" >>"$results"
 fi
 rm -f "$jest_json"
+
+echo "== soak (short): 200 subscribers x 100 events/s for 30 s through the hub; every event must arrive"
+soak_dir=$(mktemp -d)
+if node bench/run.mjs --soak-minutes 0.5 --soak-subs 200 --soak-rate 100 --soak-interval-s 10 --out "$soak_dir"; then
+  echo "soak 1 0" >>"$results"
+else
+  echo "soak 0 1" >>"$results"
+fi
+rm -rf "$soak_dir"
 
 echo
 echo "== summary"
