@@ -158,27 +158,41 @@ int Connection::adopt(LoopContext* ctx, int fd,
 }
 
 SendResult Connection::send(BufferRef frame) {
+  // Broadcasts of this turn not yet queued on it go first: order is kept.
+  if (!keys_.empty()) ctx_->hub_.sealFor(this);
   SharedBuffer* buf = frame.release();
   if (buf == nullptr) {
     if (state_ != State::kOpen) return SendResult::kClosed;
     return queue_.bytes() > high_water_mark_ ? SendResult::kBackpressure
                                              : SendResult::kSuccess;
   }
-  return enqueue(buf, true);
+  return enqueue(buf, 1);
 }
 
 SendResult Connection::sendCopy(const char* data, size_t size) {
+  if (!keys_.empty()) ctx_->hub_.sealFor(this);
   if (state_ != State::kOpen) return SendResult::kClosed;
   SharedBuffer* buf = SharedBuffer::copyOf(data, size);
   if (buf == nullptr) {
     ++ctx_->stats_.drops;
     return SendResult::kDropped;
   }
-  return enqueue(buf, true);
+  return enqueue(buf, 1);
+}
+
+void Connection::enqueueBatch(const BufferRef& joined, const std::vector<BufferRef>& frames) {
+  if (state_ != State::kOpen) return;
+  if (joined && queue_.bytes() + joined.size() <= max_buffered_) {
+    enqueue(joined.share().release(), static_cast<uint32_t>(frames.size()));
+    return;
+  }
+  for (const BufferRef& f : frames) {
+    if (enqueue(f.share().release(), 1) == SendResult::kClosed) return;
+  }
 }
 
 // Takes the reference `buf` in every case.
-SendResult Connection::enqueue(SharedBuffer* buf, bool is_event) {
+SendResult Connection::enqueue(SharedBuffer* buf, uint32_t events) {
   if (state_ != State::kOpen) {
     buf->unref();
     return SendResult::kClosed;
@@ -212,9 +226,9 @@ SendResult Connection::enqueue(SharedBuffer* buf, bool is_event) {
   }
   uint64_t now = uv_now(ctx_->loop());
   last_write_ms_ = now;
-  if (is_event) {
+  if (events != 0) {
     last_event_ms_ = now;
-    ++ctx_->stats_.events_sent;
+    ctx_->stats_.events_sent += events;
   }
   if (queue_.bytes() > high_water_mark_) {
     want_drain_ = true;
@@ -224,6 +238,7 @@ SendResult Connection::enqueue(SharedBuffer* buf, bool is_event) {
 }
 
 void Connection::flush() {
+  if (!keys_.empty()) ctx_->hub_.sealFor(this);
   if (state_ == State::kOpen || state_ == State::kDraining) flushNow();
 }
 
@@ -231,7 +246,13 @@ void Connection::close(bool graceful) { closeWith(graceful, 0); }
 
 void Connection::closeWith(bool graceful, int status) {
   if (state_ >= State::kClosing) return;
-  if (!keys_.empty()) ctx_->hub_.leaveAll(this);  // no broadcast reaches a closing member
+  if (!keys_.empty()) {
+    // Broadcast to it before a graceful close: still delivered. Then no
+    // broadcast reaches a closing member.
+    if (graceful && state_ == State::kOpen) ctx_->hub_.sealFor(this);
+    ctx_->hub_.leaveAll(this);
+    if (state_ >= State::kClosing) return;  // that batch closed it (kClose policy)
+  }
   if (graceful) {
     if (state_ != State::kOpen) return;
     state_ = State::kDraining;
@@ -257,7 +278,7 @@ void Connection::tick(uint64_t now) {
       closeWith(true, UV_ETIMEDOUT);
     } else if (heartbeat_ms_ != 0 && queue_.empty() &&
                now - last_write_ms_ >= heartbeat_ms_) {
-      SendResult r = enqueue(ctx_->keepalive_.share().release(), false);
+      SendResult r = enqueue(ctx_->keepalive_.share().release(), 0);
       if (r == SendResult::kSuccess || r == SendResult::kBackpressure) {
         ++ctx_->stats_.heartbeats_sent;
       }

@@ -86,7 +86,13 @@ class Connection {
              void* user_data);
   ~Connection();
 
-  SendResult enqueue(SharedBuffer* buf, bool is_event);
+  // Takes the reference `buf`; `events` frames in it count as events (0 for
+  // a heartbeat).
+  SendResult enqueue(SharedBuffer* buf, uint32_t events);
+  // A hub batch: `joined` (all of `frames`, concatenated) if it fits under
+  // max_buffered, else the frames one by one so the policy applies at the
+  // same event it would have without batching.
+  void enqueueBatch(const BufferRef& joined, const std::vector<BufferRef>& frames);
   void startShutdown();
   void flushNow();
   void writeRest();

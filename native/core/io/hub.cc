@@ -1,6 +1,7 @@
 #include "core/io/hub.h"
 
 #include <algorithm>
+#include <cstring>
 #include <cstdio>
 #include <utility>
 
@@ -27,8 +28,51 @@ HubKey* Hub::getOrCreate(std::string_view name) {
 }
 
 void Hub::maybeErase(HubKey* k) {
-  if (broadcasting_ || !k->members.empty() || k->ring.enabled()) return;
+  if (broadcasting_ || k->sealing_due || !k->members.empty() || k->ring.enabled()) return;
   keys_.erase(k->name);
+}
+
+void Hub::seal(HubKey* k) {
+  if (k->batch.empty()) return;
+  std::vector<BufferRef> frames = std::move(k->batch);
+  k->batch.clear();
+  size_t bytes = k->batch_bytes;
+  k->batch_bytes = 0;
+  BufferRef joined;
+  if (frames.size() == 1) {
+    joined = frames[0].share();
+  } else if (SharedBuffer* b = SharedBuffer::create(bytes)) {
+    char* out = b->data();
+    for (const BufferRef& f : frames) {
+      std::memcpy(out, f.data(), f.size());
+      out += f.size();
+    }
+    joined = BufferRef(b);
+  }
+  // Backwards: a member that closes while we queue to it (kClose policy)
+  // leaves by swapping the last member into its slot, one already done.
+  broadcasting_ = true;
+  for (size_t i = k->members.size(); i-- > 0;) {
+    if (i >= k->members.size()) continue;
+    k->members[i]->enqueueBatch(joined, frames);
+  }
+  broadcasting_ = false;
+}
+
+void Hub::sealAll() {
+  // Sealing never adds to due_: it only queues on connections.
+  for (HubKey* k : due_) {
+    k->sealing_due = false;
+    seal(k);
+  }
+  std::vector<HubKey*> done = std::move(due_);
+  due_.clear();
+  for (HubKey* k : done) maybeErase(k);
+}
+
+void Hub::sealFor(Connection* c) {
+  if (ctx_->destroying_) return;
+  for (size_t i = 0; i < c->keys_.size(); ++i) seal(c->keys_[i]);
 }
 
 void Hub::configure(std::string_view key, size_t max_events, uint64_t max_age_ms) {
@@ -45,6 +89,10 @@ Hub::Join Hub::join(std::string_view key, Connection* c, const std::string_view*
   if (!c->isOpen()) return Join::kClosed;
   HubKey* k = getOrCreate(key);
   if (std::find(c->keys_.begin(), c->keys_.end(), k) != c->keys_.end()) return Join::kAlready;
+  // What was broadcast before the join goes to the members of that time
+  // (and, for a resume, is in the ring already).
+  seal(k);
+  sealFor(c);
   if (last_id != nullptr) {
     std::vector<BufferRef> frames;
     uint64_t now = uv_now(ctx_->loop());
@@ -81,6 +129,9 @@ bool Hub::leave(std::string_view key, Connection* c) {
   if (k == nullptr) return false;
   auto it = std::find(c->keys_.begin(), c->keys_.end(), k);
   if (it == c->keys_.end()) return false;
+  seal(k);  // it was a member when these were broadcast
+  it = std::find(c->keys_.begin(), c->keys_.end(), k);
+  if (it == c->keys_.end()) return true;  // closed by that very batch
   c->keys_.erase(it);
   removeMember(k, c);
   maybeErase(k);
@@ -116,21 +167,20 @@ FrameStatus Hub::broadcast(std::string_view key, Message msg, BroadcastResult* r
       if (msg.id.data() == id_buf) ++k->last_id;
       k->ring.push(msg.id, frame.share(), uv_now(ctx_->loop()));
     }
-    // Backwards: a member that closes while we send to it (kClose policy)
-    // leaves by swapping the last member into its slot, one already done.
-    broadcasting_ = true;
-    for (size_t i = k->members.size(); i-- > 0;) {
-      if (i >= k->members.size()) continue;
-      ++result->members;
-      switch (k->members[i]->send(frame.share())) {
-        case SendResult::kSuccess: ++result->queued; break;
-        case SendResult::kBackpressure: ++result->queued; ++result->backpressure; break;
-        case SendResult::kDropped: ++result->dropped; break;
-        case SendResult::kClosed: ++result->closed; break;
+    if (!k->members.empty()) {
+      // Only one key batches at a time: a broadcast to another key first
+      // seals the pending one, so a connection in several keys gets every
+      // broadcast in the order they were made.
+      if (!k->sealing_due && !due_.empty()) sealAll();
+      result->members = static_cast<uint32_t>(k->members.size());
+      k->batch_bytes += frame.size();
+      k->batch.push_back(frame.share());
+      if (!k->sealing_due) {
+        k->sealing_due = true;
+        due_.push_back(k);
+        ctx_->wake();
       }
     }
-    broadcasting_ = false;
-    maybeErase(k);
   }
   if (frame_out != nullptr) *frame_out = std::move(frame);
   return FrameStatus::kOk;

@@ -2,6 +2,14 @@
 // each key's replay ring and id counter, and broadcast (encode once, queue a
 // reference on every member). Used on the loop's thread only; owned by the
 // LoopContext. Members leave every key when they start closing.
+//
+// Batching: consecutive broadcasts to one key during a loop turn are
+// collected and queued on its members once, when the loop flushes (before
+// any write), as one buffer: each socket gets one large iovec instead of
+// one per event, and the hub touches each member once per run of
+// broadcasts, not once per event. Anything that could observe the order
+// first seals the pending batch: a broadcast to another key, a direct send
+// to a member, its flush, a member joining or leaving.
 #ifndef SSE_CORE_IO_HUB_H_
 #define SSE_CORE_IO_HUB_H_
 
@@ -27,15 +35,15 @@ struct HubKey {
   std::vector<Connection*> members;
   ReplayRing ring;
   uint64_t last_id = 0;  // ids assigned to broadcasts without one
+  // This turn's broadcasts, not yet queued on the members (see Hub).
+  std::vector<BufferRef> batch;
+  size_t batch_bytes = 0;
+  bool sealing_due = false;  // listed in Hub::due_
 };
 
-// What one broadcast did, member by member.
+// What one broadcast did.
 struct BroadcastResult {
-  uint32_t members = 0;       // adopted members it was offered to
-  uint32_t queued = 0;        // kSuccess or kBackpressure
-  uint32_t backpressure = 0;  // of those, above the high-water mark
-  uint32_t dropped = 0;       // kDrop policy
-  uint32_t closed = 0;        // closed by it (kClose policy) or closing
+  uint32_t members = 0;  // adopted members it will reach
 };
 
 class Hub {
@@ -70,6 +78,12 @@ class Hub {
   ReplayRing::Since replay(std::string_view key, std::string_view last_id,
                            std::vector<BufferRef>* out);
 
+  // Queues every pending batch on its members (the loop's flush does this
+  // first), or those of the keys `c` is in (before anything else reaches c).
+  void sealAll();
+  void sealFor(Connection* c);
+  bool hasDue() const { return !due_.empty(); }
+
   size_t memberCount(std::string_view key) const;
   // Keys with at least one adopted member.
   void keys(std::vector<std::string>* out) const;
@@ -82,11 +96,13 @@ class Hub {
   HubKey* getOrCreate(std::string_view name);
   void removeMember(HubKey* k, Connection* c);
   void maybeErase(HubKey* k);
+  void seal(HubKey* k);
 
   LoopContext* ctx_;
   std::unordered_map<std::string, std::unique_ptr<HubKey>> keys_;
   mutable std::string scratch_;  // lookup key without a per-call allocation
   bool broadcasting_ = false;    // keys are not erased under an iteration
+  std::vector<HubKey*> due_;     // the key with a batch to seal (at most one)
 };
 
 }  // namespace sse

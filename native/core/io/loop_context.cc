@@ -243,10 +243,11 @@ void LoopContext::deliver() {
 void LoopContext::prepareCb(uv_prepare_t* handle) {
   LoopContext* self = static_cast<LoopContext*>(handle->data);
   for (int round = 0; round < kMaxRounds; ++round) {
+    self->hub_.sealAll();  // this turn's broadcasts join the members' queues
     self->flushDirty();
     self->deliver();
     if (self->destroying_) return;
-    if (self->dirty_ == nullptr && self->pending_.empty()) {
+    if (self->dirty_ == nullptr && self->pending_.empty() && !self->hub_.hasDue()) {
       self->prepare_active_ = false;
       uv_prepare_stop(&self->prepare_);
       return;
