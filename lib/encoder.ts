@@ -31,8 +31,9 @@ export function serializeData(data: unknown, field = 'data'): string | undefined
   return json;
 }
 
-function optionalString(msg: SSEMessage, field: 'event' | 'comment'): string | undefined {
-  const v = msg[field];
+// Takes the value, not the message: `msg[field]` with a variable key is a
+// megamorphic load on every send.
+function optionalString(v: unknown, field: 'event' | 'comment'): string | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'string') throw new TypeError(`\`${field}\` must be a string, got ${typeof v}`);
   return v;
@@ -54,8 +55,8 @@ export function messageArgs(msg: SSEMessage): MessageArgs {
   if (msg === null || typeof msg !== 'object') {
     throw new TypeError(`expected a message object like { data, event?, id?, retry? }, got ${msg === null ? 'null' : typeof msg}`);
   }
-  const event = optionalString(msg, 'event');
-  const comment = optionalString(msg, 'comment');
+  const event = optionalString(msg.event, 'event');
+  const comment = optionalString(msg.comment, 'comment');
   let id: string | undefined;
   if (msg.id !== undefined) {
     if (typeof msg.id === 'string') id = msg.id;
