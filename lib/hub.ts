@@ -32,7 +32,10 @@ interface KeyState {
 }
 
 const keys = new Map<string, KeyState>();
-const memberships = new Map<HubTarget, Set<string>>();
+// A stream's keys live on the stream (SSEStream.hubKeys: no Map entry, Set
+// or listener per member); send functions' keys here.
+const fnKeys = new Map<(msg: SSEMessage) => unknown, Set<string>>();
+let streamMembers = 0; // streams in at least one key
 
 function checkKey(key: unknown, what: string): asserts key is string {
   if (typeof key !== 'string' || key === '') {
@@ -93,13 +96,19 @@ export function registerConnection(key: string, target: HubTarget, options: Regi
     state.js.add(target);
     if (stream) state.jsStreams++;
   }
-  let mine = memberships.get(target);
-  if (mine === undefined) {
-    mine = new Set();
-    memberships.set(target, mine);
-    stream?.once('close', () => leaveAll(stream));
+  if (stream) {
+    if (stream.hubKeys === undefined) {
+      stream.hubKeys = [key];
+      streamMembers++;
+    } else {
+      stream.hubKeys.push(key);
+    }
+  } else {
+    const fn = target as (msg: SSEMessage) => unknown;
+    let mine = fnKeys.get(fn);
+    if (mine === undefined) fnKeys.set(fn, (mine = new Set()));
+    mine.add(key);
   }
-  mine.add(key);
   return true;
 }
 
@@ -109,13 +118,15 @@ function forget(key: string, target: HubTarget, state: KeyState): void {
   if (state.all.size === 0) keys.delete(key);
 }
 
-function leaveAll(target: HubTarget): void {
-  const mine = memberships.get(target);
+/** @internal Called by the stream as it closes: it leaves every key. */
+export function leaveHub(stream: SSEStream): void {
+  const mine = stream.hubKeys;
   if (mine === undefined) return;
-  memberships.delete(target);
+  stream.hubKeys = undefined;
+  streamMembers--;
   for (const key of mine) {
     const state = keys.get(key);
-    if (state) forget(key, target, state);
+    if (state) forget(key, stream, state);
   }
   // The core removed adopted members itself when they started closing.
 }
@@ -129,9 +140,18 @@ export function unregisterConnection(key: string, target: HubTarget): boolean {
   const id = state.js.has(target) ? undefined : nativeId(target);
   if (id !== undefined) native.hubLeave(key, id);
   forget(key, target, state);
-  const mine = memberships.get(target);
-  mine?.delete(key);
-  if (mine?.size === 0) memberships.delete(target);
+  if (target instanceof SSEStream) {
+    const mine = target.hubKeys!;
+    mine.splice(mine.indexOf(key), 1);
+    if (mine.length === 0) {
+      target.hubKeys = undefined;
+      streamMembers--;
+    }
+  } else {
+    const mine = fnKeys.get(target)!;
+    mine.delete(key);
+    if (mine.size === 0) fnKeys.delete(target);
+  }
   return true;
 }
 
@@ -218,7 +238,7 @@ native.setRemote(deliverRemote);
 
 /** Members of `key`; without a key, distinct members of every key. */
 export function getConnectionCount(key?: string): number {
-  if (key === undefined) return memberships.size;
+  if (key === undefined) return streamMembers + fnKeys.size;
   checkKey(key, 'getConnectionCount');
   return keys.get(key)?.all.size ?? 0;
 }

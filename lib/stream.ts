@@ -8,7 +8,7 @@ import { NativeSink, closeAllAdopted } from './sinks/native-sink';
 import { ResponseSink } from './sinks/response-sink';
 import { SendResult, type Sink, type SinkEvents } from './sinks/sink';
 import { createWebStream, type WebSSEStream, type WebSSEStreamOptions } from './web';
-import { countRefused, getConnectionCount, registerConnection } from './hub';
+import { countRefused, getConnectionCount, leaveHub, registerConnection } from './hub';
 import { holdAddress, overLimit, releaseAddress, retryAfterSeconds } from './limits';
 
 const open = new Set<SSEStream>();
@@ -39,6 +39,8 @@ export class SSEStream extends EventEmitter implements SinkEvents {
   private startNow: (() => void) | undefined;
   /** @internal The client address this stream counts against (connection limits). */
   heldAddress: string | undefined;
+  /** @internal The hub keys this stream is in (lib/hub.ts). */
+  hubKeys: string[] | undefined;
 
   /** @internal Use createSSEStream(). */
   constructor(lastEventId: string | undefined, private readonly opts: ResolvedOptions) {
@@ -194,6 +196,7 @@ export class SSEStream extends EventEmitter implements SinkEvents {
     this.startNow = undefined;
     open.delete(this);
     if (this.heldAddress !== undefined) releaseAddress(this.heldAddress);
+    if (this.hubKeys !== undefined) leaveHub(this);
     this.controller?.abort(reason ?? new Error('stream closed'));
     this.emit('close');
   }
