@@ -12,7 +12,7 @@ export interface EventSourceMessage {
 
 // One ParseError class for both parsers (this one and the browser build's),
 // so `instanceof` holds whichever produced it.
-import { ParseError, type ParseErrorType } from './client/parse-error';
+import { ParseError, checkParserConfig, type ParseErrorType } from './client/parse-error';
 export { ParseError, type ParseErrorType };
 
 /** Callbacks, called synchronously from feed()/reset() in stream order. */
@@ -54,19 +54,8 @@ const ERROR_TYPES: ParseErrorType[] = ['invalid-retry', 'unknown-field', 'max-bu
 
 /** Creates an incremental Server-Sent Events parser (eventsource-parser compatible). */
 export function createParser(config: ParserConfig): EventSourceParser {
-  if (typeof config === 'function') {
-    throw new TypeError('`config` must be an object, got a function instead. Did you mean `createParser({onEvent: fn})`?');
-  }
-  if (config === null || typeof config !== 'object') {
-    throw new TypeError(`\`config\` must be an object with callbacks, got ${config === null ? 'null' : typeof config}`);
-  }
+  checkParserConfig(config);
   const { onEvent, onId, onRetry, onComment, onError, maxBufferSize } = config;
-  for (const [name, fn] of Object.entries({ onEvent, onId, onRetry, onComment, onError })) {
-    if (fn !== undefined && typeof fn !== 'function') throw new TypeError(`\`${name}\` must be a function`);
-  }
-  if (maxBufferSize !== undefined && !(Number.isSafeInteger(maxBufferSize) && maxBufferSize > 0)) {
-    throw new TypeError(`\`maxBufferSize\` must be a positive integer, got ${String(maxBufferSize)}`);
-  }
   const handle = new native.NativeParser(maxBufferSize ?? 0);
 
   function replay(text: string): void {

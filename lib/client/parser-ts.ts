@@ -4,7 +4,7 @@
 // parser.vectors) and a differential test; in Node, clients use the native
 // createParser from lib/parser.ts instead.
 import type { EventSourceParser, ParserConfig, ParseErrorType } from '../parser';
-import { ParseError } from './parse-error';
+import { ParseError, checkParserConfig } from './parse-error';
 
 const kMaxRetry = 18446744073709551615n; // UINT64_MAX: the core saturates there
 const kTerminated =
@@ -20,19 +20,8 @@ type WellFormed = { isWellFormed?: () => boolean; toWellFormed?: () => string };
  * is lost.
  */
 export function createParser(config: ParserConfig): EventSourceParser {
-  if (typeof config === 'function') {
-    throw new TypeError('`config` must be an object, got a function instead. Did you mean `createParser({onEvent: fn})`?');
-  }
-  if (config === null || typeof config !== 'object') {
-    throw new TypeError(`\`config\` must be an object with callbacks, got ${config === null ? 'null' : typeof config}`);
-  }
+  checkParserConfig(config);
   const { onEvent, onId, onRetry, onComment, onError, maxBufferSize } = config;
-  for (const [name, fn] of Object.entries({ onEvent, onId, onRetry, onComment, onError })) {
-    if (fn !== undefined && typeof fn !== 'function') throw new TypeError(`\`${name}\` must be a function`);
-  }
-  if (maxBufferSize !== undefined && !(Number.isSafeInteger(maxBufferSize) && maxBufferSize > 0)) {
-    throw new TypeError(`\`maxBufferSize\` must be a positive integer, got ${String(maxBufferSize)}`);
-  }
 
   // ignoreBOM keeps a BOM in the text: it is stripped below, once per
   // stream, whether the stream came as bytes or as strings.
