@@ -1,10 +1,10 @@
 // sse-native: the public API.
-export { encodeEvent, encodeNDJSON } from './encoder';
-export type { SSEMessage } from './encoder';
-export { createParser, ParseError } from './parser';
-export type { EventSourceMessage, EventSourceParser, ParserCallbacks, ParserConfig, ParseErrorType } from './parser';
-export { createSSEStream, closeAll, SSEStream } from './stream';
-export type { SSEStreamOptions } from './options';
+export { encodeEvent, encodeNDJSON } from './native/encoder';
+export type { SSEMessage } from './native/encoder';
+export { createParser, ParseError } from './native/parser';
+export type { EventSourceMessage, EventSourceParser, ParserCallbacks, ParserConfig, ParseErrorType } from './native/parser';
+export { createSSEStream, closeAll, SSEStream } from './stream/stream';
+export type { SSEStreamOptions } from './stream/options';
 export {
   registerConnection,
   unregisterConnection,
@@ -14,12 +14,13 @@ export {
   configureKey,
   getMetrics,
   metricsText,
-} from './hub';
-export type { HubTarget, RegisterOptions, KeyOptions, BroadcastOptions, HubMetrics } from './hub';
-export { setLimits } from './limits';
-export type { ConnectionLimits } from './limits';
-export { sseResponse, SSE_HEADERS } from './web';
-export type { WebSSEStream, WebSSEStreamOptions } from './web';
+} from './hub/hub';
+export type { HubTarget, RegisterOptions, KeyOptions, BroadcastOptions, HubMetrics } from './hub/hub';
+export { setLimits } from './hub/limits';
+export type { ConnectionLimits } from './hub/limits';
+export { sseResponse } from './adapters/web';
+export { SSE_HEADERS } from './common/headers';
+export type { WebSSEStream, WebSSEStreamOptions } from './adapters/web';
 // Clients (Node: node:http + the native parser); also at 'sse-native/client'.
 export {
   EventSource,
@@ -32,5 +33,5 @@ export {
   SSEContentTypeError,
   SSENetworkError,
   SSERetriesExhaustedError,
-} from './client';
-export type { EventSourceInit, EventsInit, FetchEventSourceInit, SSEResponseInfo, FetchLike, HeadersLike } from './client';
+} from './node-client';
+export type { EventSourceInit, EventsInit, FetchEventSourceInit, SSEResponseInfo, FetchLike, HeadersLike } from './node-client';

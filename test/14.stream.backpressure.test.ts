@@ -3,8 +3,8 @@
 // maxBuffered, and past it the policy applies: 'drop' (events dropped,
 // 'drain' once the client reads again, later events arrive) or 'close'.
 import { once } from 'node:events';
-import { native } from '../lib/native';
-import type { SSEStream } from '../lib/stream';
+import { native } from '../lib/native/binding';
+import type { SSEStream } from '../lib/stream/stream';
 import { killSlowClients, slowClient } from './helpers/slow-client';
 import { SINKS, connect, startSSE, turn, within, useTestEnv } from './helpers/server';
 

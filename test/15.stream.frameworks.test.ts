@@ -4,8 +4,8 @@
 // handler on node:http). Adopted by default, the response sink with adopt: false.
 import * as http from 'node:http';
 import Fastify from 'fastify';
-import { createSSEStream } from '../lib/stream';
-import type { SSEStreamOptions } from '../lib/options';
+import { createSSEStream } from '../lib/stream/stream';
+import type { SSEStreamOptions } from '../lib/stream/options';
 import { SINKS, Queue, connect, listen, type Opened, useTestEnv } from './helpers/server';
 
 // Express ships no types; these tests need only this much of it.

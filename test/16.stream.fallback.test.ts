@@ -10,8 +10,8 @@ import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
-import { createParser, type EventSourceMessage } from '../lib/parser';
-import { createSSEStream } from '../lib/stream';
+import { createParser, type EventSourceMessage } from '../lib/native/parser';
+import { createSSEStream } from '../lib/stream/stream';
 import { Queue, SSEClient, listen, requestBytes, within, type Opened, useTestEnv } from './helpers/server';
 
 useTestEnv();

@@ -10,8 +10,8 @@
 import * as fs from 'node:fs';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
-import { native } from '../lib/native';
-import { openStreamCount } from '../lib/stream';
+import { native } from '../lib/native/binding';
+import { openStreamCount } from '../lib/stream/stream';
 import { connect, eventually, startSSE, within, useTestEnv } from './helpers/server';
 
 const CYCLES = 10_000;

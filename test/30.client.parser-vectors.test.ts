@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createParser } from '../lib/client/parser-ts';
-import { ParseError } from '../lib/client/parse-error';
+import { ParseError } from '../lib/common/parser-api';
 
 type Arg = string | null; // null: absent
 type Call = [string, ...Arg[]];

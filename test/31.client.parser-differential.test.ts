@@ -2,7 +2,7 @@
 // random streams: random bytes (valid and invalid UTF-8, every line break,
 // BOMs), split at random points, fed as bytes or strings, with reset() and
 // maxBufferSize. Both must report the same callbacks in the same order.
-import { createParser as nativeParser } from '../lib/parser';
+import { createParser as nativeParser } from '../lib/native/parser';
 import { createParser as tsParser } from '../lib/client/parser-ts';
 import { int, pick, randomSplit, randomText, rng } from './helpers/random';
 

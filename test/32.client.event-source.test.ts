@@ -3,7 +3,7 @@
 // the faults (bad status, wrong type, 204, dropped connection, redirects,
 // split UTF-8). Every wait is bounded; every client is closed after each test.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { EventSource, SSEContentTypeError, SSEErrorEvent, SSEHttpError, SSENetworkError } from '../lib/client';
+import { EventSource, SSEContentTypeError, SSEErrorEvent, SSEHttpError, SSENetworkError } from '../lib/node-client';
 import { SINKS, Queue, eventually, startHttp, startSSE, within, type Opened, useTestEnv } from './helpers/server';
 
 const clients: EventSource[] = [];

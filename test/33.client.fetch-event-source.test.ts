@@ -11,7 +11,7 @@ import {
   fetchEventSource,
   type EventSourceMessage,
   type FetchEventSourceInit,
-} from '../lib/client';
+} from '../lib/node-client';
 import { backoffDelay } from '../lib/client/fetch-event-source';
 import { SINKS, Queue, startHttp, startSSE, within, useTestEnv } from './helpers/server';
 
@@ -48,7 +48,7 @@ describe.each(SINKS)('against createSSEStream, %s sink', (kind, sinkOpts) => {
     const bodies: string[] = [];
     const srv = await startHttp(async (req, res) => {
       bodies.push(await readBody(req));
-      const { createSSEStream } = await import('../lib/stream');
+      const { createSSEStream } = await import('../lib/stream/stream');
       const sse = createSSEStream(req, res, { ...sinkOpts, heartbeatMs: 0 });
       expect(sse.sinkKind).toBe(kind);
       sse.send({ event: 'chunk', data: { content: 'Hel' }, id: '1' });

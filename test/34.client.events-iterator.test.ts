@@ -2,7 +2,7 @@
 // (lib/client/browser.ts: fetch + the TypeScript parser) against the same
 // real servers. Leaving a loop must close the connection.
 import * as browser from '../lib/client/browser';
-import { SSEHttpError, events, type EventSourceMessage } from '../lib/client';
+import { SSEHttpError, events, type EventSourceMessage } from '../lib/node-client';
 import { SINKS, Queue, startHttp, startSSE, within, useTestEnv } from './helpers/server';
 
 const controllers: AbortController[] = [];
@@ -34,7 +34,7 @@ describe.each(ENTRIES)('%s', (_name, eventsOf) => {
   describe.each(SINKS)('createSSEStream, %s sink', (_kind, sinkOpts) => {
     test('for await gets every event in order and ends with the stream', async () => {
       const srv = await startHttp(async (req, res) => {
-        const { createSSEStream } = await import('../lib/stream');
+        const { createSSEStream } = await import('../lib/stream/stream');
         const sse = createSSEStream(req, res, { ...sinkOpts, heartbeatMs: 0 });
         sse.comment('hello');
         for (let i = 0; i < 300; i++) sse.send({ event: i % 2 ? 'odd' : undefined, data: { i }, id: String(i) });

@@ -6,10 +6,10 @@ import * as http from 'node:http';
 import { Readable } from 'node:stream';
 import { Hono } from 'hono';
 import { createAdaptorServer } from '@hono/node-server';
-import { createParser, type EventSourceMessage } from '../lib/parser';
-import { encodeEvent } from '../lib/encoder';
-import { createSSEStream } from '../lib/stream';
-import { sseResponse, type WebSSEStream, type WebSSEStreamOptions } from '../lib/web';
+import { createParser, type EventSourceMessage } from '../lib/native/parser';
+import { encodeEvent } from '../lib/native/encoder';
+import { createSSEStream } from '../lib/stream/stream';
+import { sseResponse, type WebSSEStream, type WebSSEStreamOptions } from '../lib/adapters/web';
 import { Queue, connect, countCloses, eventually, listen, turn, useTestEnv, within } from './helpers/server';
 
 useTestEnv();

@@ -7,9 +7,9 @@
 import * as http from 'node:http';
 import type { Browser } from 'playwright-core';
 import { getRequestListener } from '@hono/node-server';
-import type { SSEMessage } from '../lib/encoder';
-import { createSSEStream, type SSEStream } from '../lib/stream';
-import { sseResponse, type WebSSEStreamOptions } from '../lib/web';
+import type { SSEMessage } from '../lib/native/encoder';
+import { createSSEStream, type SSEStream } from '../lib/stream/stream';
+import { sseResponse, type WebSSEStreamOptions } from '../lib/adapters/web';
 import { haveChromium, launchChromium } from './browser/chromium';
 import { BOUND_MS, listen, useTestEnv } from './helpers/server';
 

@@ -1,4 +1,4 @@
-// useEventSource in a real page: React 19 from node_modules and lib/react.ts,
+// useEventSource in a real page: React 19 from node_modules and lib/react/index.ts,
 // bundled by test/browser/bundle.ts, in headless Chromium with its own
 // EventSource, against our server (adopted sockets). Under StrictMode, two
 // components on one URL open one connection, every event of a burst reaches
@@ -6,7 +6,7 @@
 import * as http from 'node:http';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { createSSEStream, type SSEStream } from '../lib/stream';
+import { createSSEStream, type SSEStream } from '../lib/stream/stream';
 import { bundle } from './browser/bundle';
 import { haveChromium, launchChromium } from './browser/chromium';
 import { BOUND_MS, Queue, eventually, listen, useTestEnv, within } from './helpers/server';
@@ -41,7 +41,7 @@ let browser: Browser | undefined;
 let script: string | undefined;
 beforeAll(async () => {
   if (!haveChromium) return;
-  script = bundle({ React: 'react', ReactDOM: 'react-dom', ReactDOMClient: 'react-dom/client', SSEReact: path.join(ROOT, 'lib/react.ts') }, ROOT);
+  script = bundle({ React: 'react', ReactDOM: 'react-dom', ReactDOMClient: 'react-dom/client', SSEReact: path.join(ROOT, 'lib/react/index.ts') }, ROOT);
   browser = await launchChromium();
 });
 afterAll(async () => {

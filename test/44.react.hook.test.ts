@@ -8,9 +8,9 @@
 import * as http from 'node:http';
 import { StrictMode, createElement as h } from 'react';
 import { act, cleanup as unmountAll, render, waitFor } from '@testing-library/react';
-import { EventSource as NodeEventSource } from '../lib/client/event-source';
-import { useEventSource, type EventSourceConstructor, type UseEventSourceOptions, type UseEventSourceResult } from '../lib/react';
-import { createSSEStream, type SSEStream } from '../lib/stream';
+import { EventSource as NodeEventSource } from '../lib/node-client';
+import { useEventSource, type EventSourceConstructor, type UseEventSourceOptions, type UseEventSourceResult } from '../lib/react/index';
+import { createSSEStream, type SSEStream } from '../lib/stream/stream';
 import { BOUND_MS, Queue, countCloses, listen, useTestEnv, within } from './helpers/server';
 
 const ES = NodeEventSource as unknown as EventSourceConstructor;

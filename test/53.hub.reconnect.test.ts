@@ -4,13 +4,13 @@
 // exactly once, in order. Raw clients that drop themselves (header and query
 // parameter alternating), and our EventSource, whose stream the server
 // closes at random moments, reconnecting on its own with Last-Event-ID.
-import { EventSource } from '../lib/client';
+import { EventSource } from '../lib/node-client';
 import { broadcast, configureKey, getConnectionCount, getMetrics } from '../lib/index';
 import { int, rng } from './helpers/random';
 import { SINKS, connect, eventually, within, type SSEClient } from './helpers/server';
 import { every, newKey, sleep, startHub, useHubEnv } from './helpers/hub';
-import type { EventSourceMessage } from '../lib/parser';
-import type { SSEStream } from '../lib/stream';
+import type { EventSourceMessage } from '../lib/native/parser';
+import type { SSEStream } from '../lib/stream/stream';
 
 const sources: EventSource[] = [];
 useHubEnv(async () => {

@@ -4,7 +4,7 @@
 // Retry-After before adopting anything and returns a stream already closed
 // with closeReason.code 'SSE_LIMIT'; metrics count the refusals; a closed
 // stream frees its slot; setLimits({}) lifts every limit.
-import type { SSEStream } from '../lib/stream';
+import type { SSEStream } from '../lib/stream/stream';
 import { getConnectionCount, getMetrics, registerConnection, setLimits } from '../lib/index';
 import { SINKS, connect, type SSEClient } from './helpers/server';
 import { closedStream, connectFrom, newKey, startHub, useHubEnv, type HubServer, type HubStreamOptions } from './helpers/hub';

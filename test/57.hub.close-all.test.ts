@@ -3,7 +3,7 @@
 // stream; 'close' fires once on each; the hub is empty afterwards (and
 // still usable). A bad final message is a TypeError before anything closes.
 import { broadcast, closeAll, createSSEStream, encodeEvent, getConnectionCount, getConnectionKeys } from '../lib/index';
-import { openStreamCount } from '../lib/stream';
+import { openStreamCount } from '../lib/stream/stream';
 import { connect, countCloses, eventually, within, type SSEClient } from './helpers/server';
 import { closedStream, newKey, startHub, useHubEnv } from './helpers/hub';
 

@@ -4,7 +4,7 @@
 // a Worker that is terminated mid-stream leaves nothing behind.
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { native } from '../lib/native';
+import { native } from '../lib/native/binding';
 import { SINKS, connect, eventually, startSSE, within, useTestEnv } from './helpers/server';
 
 const DIST = path.join(__dirname, '..', 'dist', 'index.js');
@@ -65,7 +65,7 @@ test('a Worker with its own adopted streams gets the main thread\'s broadcasts; 
   await client.waitForHead();
   await eventually(() => messages.some((m) => m.kind), 'the Worker to open the stream');
   expect(messages.find((m) => m.kind)!.kind).toBe('adopted');
-  const { broadcast } = await import('../lib/hub');
+  const { broadcast } = await import('../lib/hub/hub');
   for (let i = 0; i < 100; i++) broadcast('from-main', { data: `m${i}` });
   await client.waitForEvents(100);
   expect(client.events.map((e) => e.data)).toEqual(Array.from({ length: 100 }, (_, i) => `m${i}`));

@@ -5,8 +5,8 @@
 // events. Adopted and fallback sinks.
 import * as http from 'node:http';
 import type { Browser } from 'playwright-core';
-import { broadcast, configureKey, getConnectionCount } from '../lib/hub';
-import { createSSEStream, type SSEStream } from '../lib/stream';
+import { broadcast, configureKey, getConnectionCount } from '../lib/hub/hub';
+import { createSSEStream, type SSEStream } from '../lib/stream/stream';
 import { haveChromium, launchChromium } from './browser/chromium';
 import { BOUND_MS, SINKS, eventually, listen, useTestEnv } from './helpers/server';
 

@@ -2,9 +2,9 @@
 // other: the `key` option or registerConnection, broadcasts arrive as the
 // same bytes encodeEvent gives, replay with resume, and a reader that goes
 // away leaves every key.
-import { encodeEvent } from '../lib/encoder';
-import { broadcast, configureKey, getConnectionCount, registerConnection } from '../lib/hub';
-import { createSSEStream } from '../lib/stream';
+import { encodeEvent } from '../lib/native/encoder';
+import { broadcast, configureKey, getConnectionCount, registerConnection } from '../lib/hub/hub';
+import { createSSEStream } from '../lib/stream/stream';
 import { eventually, useTestEnv, within } from './helpers/server';
 
 useTestEnv();

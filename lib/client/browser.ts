@@ -1,7 +1,7 @@
 // sse-native/client for browsers: fetchEventSource and events() over fetch
 // with the TypeScript parser (browsers cannot load the addon; use the
 // browser's own EventSource). Imports nothing from node: or the addon.
-import type { EventSourceMessage } from '../parser';
+import type { EventSourceMessage } from '../common/parser-api';
 import { createParser } from './parser-ts';
 import {
   eventsWith,
@@ -41,5 +41,5 @@ export {
 } from './errors';
 export type { FetchLike, HeadersLike } from './transport';
 export { createParser } from './parser-ts';
-export { ParseError } from './parse-error';
-export type { EventSourceMessage, EventSourceParser, ParserConfig } from '../parser';
+export { ParseError } from '../common/parser-api';
+export type { EventSourceMessage, EventSourceParser, ParserConfig } from '../common/parser-api';

@@ -3,10 +3,20 @@
 // is used. Reconnects after the server's `retry` on network errors and on a
 // normal end of the response; fails (CLOSED, no reconnect) on a status other
 // than 200 or a wrong Content-Type, as browsers do.
-import { createParser } from '../parser';
+import type { EventSourceParser, ParserConfig } from '../common/parser-api';
+import { createParser as createParserTs } from './parser-ts';
 import { SSEClientError, SSEContentTypeError, SSEHttpError, isEventStream } from './errors';
 import { nodeTransport } from './node-transport';
 import { fetchTransport, normalizeHeaders, type FetchLike, type Transport, type TransportResponse } from './transport';
+
+// The parser EventSource uses: the TypeScript one unless the package's Node
+// entry hands it the native one (this floor never loads the addon).
+let parserFactory: (config: ParserConfig) => EventSourceParser = createParserTs;
+
+/** @internal Called by the Node entry with the backend's parser. */
+export function useParser(factory: (config: ParserConfig) => EventSourceParser): void {
+  parserFactory = factory;
+}
 
 export interface EventSourceInit {
   /** Kept and reported as `withCredentials`; Node has no cookie jar, so it changes nothing. @defaultValue false */
@@ -176,7 +186,7 @@ export class EventSource extends EventTarget {
     this.readyState_ = kOpen;
     this.dispatchEvent(new Event('open'));
     if (this.request_ !== ac) return res.cancel(); // an open listener closed us
-    const parser = createParser({
+    const parser = parserFactory({
       onEvent: (ev) => {
         if (this.request_ !== ac) return;
         this.dispatchEvent(new MessageEvent(ev.event ?? 'message', { data: ev.data, lastEventId: this.lastEventId_, origin }));

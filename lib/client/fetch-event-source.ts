@@ -3,7 +3,7 @@
 // and jitter, Last-Event-ID on every retry. Written against a Runtime (a
 // transport and a parser factory) so that Node (node:http + the native
 // parser) and browsers (fetch + parser-ts) share it; imports nothing from node:.
-import type { EventSourceMessage, EventSourceParser, ParserConfig } from '../parser';
+import type { EventSourceMessage, EventSourceParser, ParserConfig } from '../common/parser-api';
 import { SSEContentTypeError, SSEHttpError, SSENetworkError, SSERetriesExhaustedError, isEventStream, parseRetryAfter } from './errors';
 import { fetchTransport, normalizeHeaders, readSnippet, type FetchLike, type HeadersLike, type Transport } from './transport';
 

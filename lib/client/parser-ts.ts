@@ -3,8 +3,7 @@
 // for rule and is held to it by the shared vectors (test/vectors/
 // parser.vectors) and a differential test; in Node, clients use the native
 // createParser from lib/parser.ts instead.
-import type { EventSourceParser, ParserConfig, ParseErrorType } from '../parser';
-import { ParseError, checkParserConfig } from './parse-error';
+import { ParseError, checkParserConfig, type EventSourceParser, type ParserConfig, type ParseErrorType } from '../common/parser-api';
 
 const kMaxRetry = 18446744073709551615n; // UINT64_MAX: the core saturates there
 const kTerminated =

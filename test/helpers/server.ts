@@ -5,10 +5,10 @@ import { EventEmitter, once } from 'node:events';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { createParser, type EventSourceMessage } from '../../lib/parser';
-import { closeAll, createSSEStream, openStreamCount, type SSEStream } from '../../lib/stream';
-import type { SSEStreamOptions } from '../../lib/options';
-import { native } from '../../lib/native';
+import { createParser, type EventSourceMessage } from '../../lib/native/parser';
+import { closeAll, createSSEStream, openStreamCount, type SSEStream } from '../../lib/stream/stream';
+import type { SSEStreamOptions } from '../../lib/stream/options';
+import { native } from '../../lib/native/binding';
 
 /** Upper bound of every wait: generous, only hit when a test is broken. */
 export const BOUND_MS = 10_000;

@@ -1,11 +1,12 @@
 // Fetch-style servers (Next.js App Router, Hono, any handler returning a
 // Response): createSSEStream() with no request returns a ReadableStream fed
 // with frames the core encoded, and sseResponse() wraps it in a Response.
-import type { SSEMessage } from './encoder';
-import { registerConnection } from './hub';
-import { resolveOptions, type ResolvedOptions, type SSEStreamOptions } from './options';
-import { WebSink } from './sinks/web-sink';
-import { SSEStream } from './stream';
+import type { SSEMessage } from '../native/encoder';
+import { SSE_HEADERS } from '../common/headers';
+import { registerConnection } from '../hub/hub';
+import { resolveOptions, type ResolvedOptions, type SSEStreamOptions } from '../stream/options';
+import { WebSink } from '../stream/sinks/web-sink';
+import { SSEStream } from '../stream/stream';
 
 /** Options of the fetch-style createSSEStream(): those of every stream, plus the request. */
 export interface WebSSEStreamOptions extends SSEStreamOptions {
@@ -86,13 +87,6 @@ export function createWebStream(options?: WebSSEStreamOptions): WebSSEStream {
   };
 }
 
-/** Headers of every SSE response; sseResponse's `init.headers` add to or override them. */
-export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
-  'Content-Type': 'text/event-stream; charset=utf-8',
-  'Cache-Control': 'no-cache, no-transform',
-  Connection: 'keep-alive',
-  'X-Accel-Buffering': 'no',
-});
 
 /**
  * A Response streaming `stream` (usually createSSEStream().stream) with the

@@ -98,7 +98,8 @@ export interface NativeParserHandle {
 }
 
 function load(): NativeBinding {
-  const candidates = ['../build/Release/sse_native.node', '../build/Debug/sse_native.node'];
+  // lib/native/ or dist/native/: the package root is two levels up.
+  const candidates = ['../../build/Release/sse_native.node', '../../build/Debug/sse_native.node'];
   let lastError: unknown;
   for (const path of candidates) {
     try {

@@ -3,7 +3,7 @@
 // Heartbeats and timeouts come from the one timer of ./ticker.
 import type { ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
-import { encodeArgs, type MessageArgs } from '../encoder';
+import { encodeArgs, type MessageArgs } from '../../native/encoder';
 import { KEEPALIVE, startTicking, stopTicking } from './ticker';
 import { SendResult, type Sink, type SinkEvents, type SinkLimits, jsSinkStats } from './sink';
 

@@ -6,7 +6,7 @@
 // backpressure (bytes the reader has not taken), one chunk per burst, and a
 // graceful close that completes when the reader has taken the last byte.
 // Heartbeats and timeouts come from the one timer of ./ticker.
-import { encodeArgs, type MessageArgs } from '../encoder';
+import { encodeArgs, type MessageArgs } from '../../native/encoder';
 import { KEEPALIVE, startTicking, stopTicking } from './ticker';
 import { SendResult, type Sink, type SinkEvents, type SinkLimits, jsSinkStats } from './sink';
 

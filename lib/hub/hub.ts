@@ -3,11 +3,11 @@
 // frame on each of them with no JS per member; streams written from JS
 // (fallback, web) get the same encoded Buffer from one loop here; send
 // functions (seed 002's `registerConnection(key, send)`) get the message.
-import { frameError, messageArgs, type MessageArgs, type SSEMessage } from './encoder';
-import { native } from './native';
-import { NativeSink } from './sinks/native-sink';
-import { jsSinkStats } from './sinks/sink';
-import { SSEStream, openStreamCount } from './stream';
+import { frameError, messageArgs, type MessageArgs, type SSEMessage } from '../native/encoder';
+import { native } from '../native/binding';
+import { NativeSink } from '../stream/sinks/native-sink';
+import { jsSinkStats } from '../stream/sinks/sink';
+import { SSEStream, openStreamCount } from '../stream/stream';
 
 /** A hub member: a stream, or a function that is handed each message. */
 export type HubTarget = SSEStream | ((msg: SSEMessage) => unknown);

@@ -1,19 +1,13 @@
 // May the core adopt this request's socket, and what head does it write?
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import { native } from './native';
-import type { ResolvedOptions } from './options';
+import { native } from '../native/binding';
+import type { ResolvedOptions } from '../stream/options';
+import { SSE_HEADERS } from '../common/headers';
 
 export type Req = IncomingMessage | Http2ServerRequest;
 export type Res = ServerResponse | Http2ServerResponse;
 
-/** The SSE headers every stream sends (seed 004's list). */
-export const SSE_HEADERS: Record<string, string> = {
-  'Content-Type': 'text/event-stream; charset=utf-8',
-  'Cache-Control': 'no-cache, no-transform',
-  Connection: 'keep-alive',
-  'X-Accel-Buffering': 'no',
-};
 
 // Headers that describe a body framing the adopted stream does not use, or
 // that HTTP/2 forbids.

@@ -1,5 +1,5 @@
 // encodeEvent / encodeNDJSON: validate in JS, encode in the core.
-import { native } from './native';
+import { native } from './binding';
 
 /** One Server-Sent Event. Every field is optional. */
 export interface SSEMessage {

@@ -1,49 +1,13 @@
 // createParser: the shape of eventsource-parser 4.x over the core's WHATWG
 // parser. One native call per feed(); the callbacks are replayed here from
 // the records the core wrote (see native/addon/parser_binding.cc).
-import { native } from './native';
-
-/** A parsed event. `event` and `id` are undefined when the block had none. */
-export interface EventSourceMessage {
-  event?: string | undefined;
-  id?: string | undefined;
-  data: string;
-}
+import { native } from './binding';
 
 // One ParseError class for both parsers (this one and the browser build's),
 // so `instanceof` holds whichever produced it.
-import { ParseError, checkParserConfig, type ParseErrorType } from './client/parse-error';
+import { ParseError, checkParserConfig, type EventSourceParser, type ParseErrorType, type ParserConfig } from '../common/parser-api';
 export { ParseError, type ParseErrorType };
-
-/** Callbacks, called synchronously from feed()/reset() in stream order. */
-export interface ParserCallbacks {
-  /** A blank line ended a block with data. */
-  onEvent?: ((event: EventSourceMessage) => void) | undefined;
-  /** A blank line ended a block with a valid `id` field (before its onEvent, also when it had no data). */
-  onId?: ((id: string) => void) | undefined;
-  /** A `retry` field of ASCII digits: the reconnection time in ms. */
-  onRetry?: ((retry: number) => void) | undefined;
-  /** A comment line (`:` prefix), without the colon and one leading space. */
-  onComment?: ((comment: string) => void) | undefined;
-  /** An ignored field or an oversized buffer. */
-  onError?: ((error: ParseError) => void) | undefined;
-}
-
-export interface ParserConfig extends ParserCallbacks {
-  /**
-   * Maximum bytes buffered for an incomplete line plus pending event data;
-   * past it onError gets 'max-buffer-size-exceeded' and feed() throws until reset().
-   * @defaultValue undefined (unbounded)
-   */
-  maxBufferSize?: number | undefined;
-}
-
-export interface EventSourceParser {
-  /** Feeds a chunk: a string, or bytes (UTF-8; a character may be split across chunks). */
-  feed(chunk: string | Uint8Array): void;
-  /** Starts a new stream; with `consume`, parses a pending incomplete line first. */
-  reset(options?: { consume?: boolean }): void;
-}
+export type { EventSourceMessage, EventSourceParser, ParserCallbacks, ParserConfig } from '../common/parser-api';
 
 const REC_EVENT = 1;
 const REC_ID = 2;

@@ -1,7 +1,7 @@
 // The adopted sink: the core owns the socket; this object is a handle (an id)
 // plus the dispatch of the core's per-turn notifications.
-import { frameError, type MessageArgs } from '../encoder';
-import { native } from '../native';
+import { frameError, type MessageArgs } from '../../native/encoder';
+import { native } from '../../native/binding';
 import { SendResult, type Sink, type SinkEvents, type SinkLimits } from './sink';
 
 const NOTIFY_DRAIN = 0;

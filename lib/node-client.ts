@@ -1,18 +1,20 @@
 // sse-native/client for Node: EventSource and fetchEventSource over
 // node:http with the native parser. The browser build is ./browser (fetch
 // and the TypeScript parser); both take the same options.
-import type { EventSourceMessage } from '../parser';
-import { createParser } from '../parser';
+import type { EventSourceMessage } from './common/parser-api';
+import { createParser } from './native/parser';
 import {
   eventsWith,
   fetchEventSourceWith,
   type EventsInit,
   type FetchEventSourceInit,
   type Runtime,
-} from './fetch-event-source';
-import { nodeTransport } from './node-transport';
+} from './client/fetch-event-source';
+import { nodeTransport } from './client/node-transport';
+import { useParser } from './client/event-source';
 
 const runtime: Runtime = { transport: nodeTransport, createParser };
+useParser(createParser);
 
 /**
  * Opens an event stream (any method, e.g. POST with a body) and keeps it
@@ -32,17 +34,17 @@ export function events(url: string | URL, init?: EventsInit): AsyncGenerator<Eve
   return eventsWith(runtime, url, init);
 }
 
-export { EventSource, SSEErrorEvent } from './event-source';
-export type { EventSourceInit } from './event-source';
-export type { EventsInit, FetchEventSourceInit, SSEResponseInfo } from './fetch-event-source';
-export { isRetryable } from './fetch-event-source';
+export { EventSource, SSEErrorEvent } from './client/event-source';
+export type { EventSourceInit } from './client/event-source';
+export type { EventsInit, FetchEventSourceInit, SSEResponseInfo } from './client/fetch-event-source';
+export { isRetryable } from './client/fetch-event-source';
 export {
   SSEClientError,
   SSEContentTypeError,
   SSEHttpError,
   SSENetworkError,
   SSERetriesExhaustedError,
-} from './errors';
-export type { FetchLike, HeadersLike } from './transport';
-export { createParser, ParseError } from '../parser';
-export type { EventSourceMessage, EventSourceParser, ParserConfig } from '../parser';
+} from './client/errors';
+export type { FetchLike, HeadersLike } from './client/transport';
+export { createParser, ParseError } from './native/parser';
+export type { EventSourceMessage, EventSourceParser, ParserConfig } from './native/parser';

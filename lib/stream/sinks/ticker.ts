@@ -1,7 +1,7 @@
 // One interval timer for every sink written from JS (fallback and web):
 // heartbeats and timeouts, as the core has one timer per loop for adopted
 // sockets. Its period follows the shortest interval a sink asks for.
-import { encodeEvent } from '../encoder';
+import { encodeEvent } from '../../native/encoder';
 
 /** The heartbeat comment, encoded once by the core. */
 export const KEEPALIVE = encodeEvent({ comment: 'keepalive' });

@@ -1,15 +1,15 @@
 // SSEStream: one Server-Sent Events response, whatever it writes to.
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { encodeArgs, messageArgs, type MessageArgs, type SSEMessage } from './encoder';
-import { adoptableFd, bodyPending, buildHead, responseHeaders, type Req, type Res } from './adopt';
+import { encodeArgs, messageArgs, type MessageArgs, type SSEMessage } from '../native/encoder';
+import { adoptableFd, bodyPending, buildHead, responseHeaders, type Req, type Res } from '../adapters/adopt';
 import { resolveOptions, type ResolvedOptions, type SSEStreamOptions } from './options';
 import { NativeSink, closeAllAdopted } from './sinks/native-sink';
 import { ResponseSink } from './sinks/response-sink';
 import { SendResult, type Sink, type SinkEvents } from './sinks/sink';
-import { createWebStream, type WebSSEStream, type WebSSEStreamOptions } from './web';
-import { countRefused, getConnectionCount, leaveHub, registerConnection } from './hub';
-import { holdAddress, overLimit, releaseAddress, retryAfterSeconds } from './limits';
+import { createWebStream, type WebSSEStream, type WebSSEStreamOptions } from '../adapters/web';
+import { countRefused, getConnectionCount, leaveHub, registerConnection } from '../hub/hub';
+import { holdAddress, overLimit, releaseAddress, retryAfterSeconds } from '../hub/limits';
 
 const open = new Set<SSEStream>();
 

@@ -1,6 +1,6 @@
 // One interface for every place an SSEStream can write to: a socket adopted
 // by the core, a node:http response (fallback), a web ReadableStream.
-import type { MessageArgs } from '../encoder';
+import type { MessageArgs } from '../../native/encoder';
 
 /** What a write did; the same codes as the core's SendResult. */
 export const enum SendResult {
