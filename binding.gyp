@@ -6,6 +6,8 @@
       'sources': [
         '<@(sse_core_sources)',
         'native/addon/addon.cc',
+        'native/addon/constants.cc',
+        'native/addon/errors.cc',
         'native/addon/encoder_binding.cc',
         'native/addon/engine.cc',
         'native/addon/engine_binding.cc',

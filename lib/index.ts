@@ -3,7 +3,10 @@ export { encodeEvent, encodeNDJSON } from './native/encoder';
 export type { SSEMessage } from './native/encoder';
 export { createParser, ParseError } from './native/parser';
 export type { EventSourceMessage, EventSourceParser, ParserCallbacks, ParserConfig, ParseErrorType } from './native/parser';
-export { createSSEStream, closeAll, SSEStream } from './stream/stream';
+export { createSSEStream } from './adapters/node';
+export { closeAll, SSEStream } from './stream/stream';
+export { SSEError } from './common/errors';
+export type { SSEErrorCode } from './common/errors';
 export type { SSEStreamOptions } from './stream/options';
 export {
   registerConnection,
@@ -12,10 +15,10 @@ export {
   getConnectionCount,
   getConnectionKeys,
   configureKey,
-  getMetrics,
-  metricsText,
 } from './hub/hub';
-export type { HubTarget, RegisterOptions, KeyOptions, BroadcastOptions, HubMetrics } from './hub/hub';
+export type { HubTarget, RegisterOptions, KeyOptions, BroadcastOptions } from './hub/hub';
+export { getMetrics, metricsText } from './hub/metrics';
+export type { HubMetrics } from './hub/metrics';
 export { setLimits } from './hub/limits';
 export type { ConnectionLimits } from './hub/limits';
 export { sseResponse } from './adapters/web';

@@ -10,6 +10,9 @@ export SSE_RESULTS=$results
 bash scripts/ensure-deps.sh || echo "warning: could not install Debian packages; native suites may fail"
 bash scripts/test-native.sh
 
+echo "== lib floors: no import cycle, no upward import (scripts/check-floors.js)"
+if node scripts/check-floors.js; then echo "floors 1 0" >>"$results"; else echo "floors 0 1" >>"$results"; fi
+
 echo "== jest"
 # Workers and the examples load the compiled package (dist/): build it from lib/ first.
 npx tsc -p tsconfig.json || echo "jest 0 1" >>"$results"

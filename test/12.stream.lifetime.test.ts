@@ -3,7 +3,8 @@
 // once; Last-Event-ID; and what Node's own objects see once the core has
 // adopted the socket (req/res 'close', server.close(), closeAll()).
 import { once } from 'node:events';
-import { closeAll, openStreamCount } from '../lib/stream/stream';
+import { closeAll } from '../lib/index';
+import { openStreamCount } from '../lib/stream/stream';
 import { SINKS, connect, countCloses, startSSE, within, useTestEnv } from './helpers/server';
 
 useTestEnv();

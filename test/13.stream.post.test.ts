@@ -3,7 +3,7 @@
 // before the body ended are held and delivered, in order, after adoption.
 import { once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
-import { closeAll, createSSEStream, type SSEStream } from '../lib/stream/stream';
+import { closeAll, createSSEStream, type SSEStream } from '../lib/index';
 import { SINKS, Queue, connect, connectRaw, requestBytes, startHttp, startSSE, within, type Opened, useTestEnv } from './helpers/server';
 
 useTestEnv();

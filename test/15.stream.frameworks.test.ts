@@ -4,7 +4,7 @@
 // handler on node:http). Adopted by default, the response sink with adopt: false.
 import * as http from 'node:http';
 import Fastify from 'fastify';
-import { createSSEStream } from '../lib/stream/stream';
+import { createSSEStream } from '../lib/index';
 import type { SSEStreamOptions } from '../lib/stream/options';
 import { SINKS, Queue, connect, listen, type Opened, useTestEnv } from './helpers/server';
 

@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { createParser, type EventSourceMessage } from '../lib/native/parser';
-import { createSSEStream } from '../lib/stream/stream';
+import { createSSEStream } from '../lib/index';
 import { Queue, SSEClient, listen, requestBytes, within, type Opened, useTestEnv } from './helpers/server';
 
 useTestEnv();

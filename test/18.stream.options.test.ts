@@ -1,7 +1,8 @@
 // Bad options are a TypeError from createSSEStream before anything is
 // written: the handler can still answer normally on the same response.
 import type { SSEStreamOptions } from '../lib/stream/options';
-import { createSSEStream, openStreamCount } from '../lib/stream/stream';
+import { createSSEStream } from '../lib/index';
+import { openStreamCount } from '../lib/stream/stream';
 import { SINKS, Queue, connect, startHttp, useTestEnv } from './helpers/server';
 
 useTestEnv();

@@ -48,7 +48,7 @@ describe.each(SINKS)('against createSSEStream, %s sink', (kind, sinkOpts) => {
     const bodies: string[] = [];
     const srv = await startHttp(async (req, res) => {
       bodies.push(await readBody(req));
-      const { createSSEStream } = await import('../lib/stream/stream');
+      const { createSSEStream } = await import('../lib/index');
       const sse = createSSEStream(req, res, { ...sinkOpts, heartbeatMs: 0 });
       expect(sse.sinkKind).toBe(kind);
       sse.send({ event: 'chunk', data: { content: 'Hel' }, id: '1' });

@@ -34,7 +34,7 @@ describe.each(ENTRIES)('%s', (_name, eventsOf) => {
   describe.each(SINKS)('createSSEStream, %s sink', (_kind, sinkOpts) => {
     test('for await gets every event in order and ends with the stream', async () => {
       const srv = await startHttp(async (req, res) => {
-        const { createSSEStream } = await import('../lib/stream/stream');
+        const { createSSEStream } = await import('../lib/index');
         const sse = createSSEStream(req, res, { ...sinkOpts, heartbeatMs: 0 });
         sse.comment('hello');
         for (let i = 0; i < 300; i++) sse.send({ event: i % 2 ? 'odd' : undefined, data: { i }, id: String(i) });

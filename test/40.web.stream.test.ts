@@ -8,7 +8,7 @@ import { Hono } from 'hono';
 import { createAdaptorServer } from '@hono/node-server';
 import { createParser, type EventSourceMessage } from '../lib/native/parser';
 import { encodeEvent } from '../lib/native/encoder';
-import { createSSEStream } from '../lib/stream/stream';
+import { createSSEStream } from '../lib/index';
 import { sseResponse, type WebSSEStream, type WebSSEStreamOptions } from '../lib/adapters/web';
 import { Queue, connect, countCloses, eventually, listen, turn, useTestEnv, within } from './helpers/server';
 
@@ -99,6 +99,8 @@ describe('the web sink, read directly', () => {
     const reader = stream.getReader();
     const { value } = await within(reader.read(), 'the queued frames');
     expect(value!.length).toBe(5 * 38);
+    // The core reports drain (as every notification) once per loop turn.
+    await turn();
     expect(drains).toBe(1);
     expect(sse.bufferedAmount).toBe(0);
     expect(send({ data: 'again' })).toBe(true);
@@ -111,6 +113,8 @@ describe('the web sink, read directly', () => {
     expect(send({ data: 'x'.repeat(40) })).toBe(true); // 48 bytes
     expect(send({ data: 'x'.repeat(40) })).toBe(false); // 96
     expect(send({ data: 'x'.repeat(40) })).toBe(false); // would be 144: closed
+    // The core reports the close (as every notification) once per loop turn.
+    await turn();
     expect(closes.count()).toBe(1);
     expect(sse.signal.aborted).toBe(true);
     expect(sse.closeReason?.message).toMatch(/slow consumer/);
@@ -127,6 +131,7 @@ describe('the web sink, read directly', () => {
     expect(sse.closed).toBe(false);
     const reader = stream.getReader();
     const { value } = await within(reader.read(), 'the queued frames');
+    await turn();
     expect(drains).toBe(1);
     expect(parse(Buffer.from(value!).toString()).events.map((e) => e.id)).toEqual(['1', '2']);
     reader.releaseLock();

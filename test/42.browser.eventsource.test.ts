@@ -8,7 +8,7 @@ import * as http from 'node:http';
 import type { Browser } from 'playwright-core';
 import { getRequestListener } from '@hono/node-server';
 import type { SSEMessage } from '../lib/native/encoder';
-import { createSSEStream, type SSEStream } from '../lib/stream/stream';
+import { createSSEStream, type SSEStream } from '../lib/index';
 import { sseResponse, type WebSSEStreamOptions } from '../lib/adapters/web';
 import { haveChromium, launchChromium } from './browser/chromium';
 import { BOUND_MS, listen, useTestEnv } from './helpers/server';

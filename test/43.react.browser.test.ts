@@ -6,7 +6,7 @@
 import * as http from 'node:http';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { createSSEStream, type SSEStream } from '../lib/stream/stream';
+import { createSSEStream, type SSEStream } from '../lib/index';
 import { bundle } from './browser/bundle';
 import { haveChromium, launchChromium } from './browser/chromium';
 import { BOUND_MS, Queue, eventually, listen, useTestEnv, within } from './helpers/server';

@@ -10,7 +10,7 @@ import { StrictMode, createElement as h } from 'react';
 import { act, cleanup as unmountAll, render, waitFor } from '@testing-library/react';
 import { EventSource as NodeEventSource } from '../lib/node-client';
 import { useEventSource, type EventSourceConstructor, type UseEventSourceOptions, type UseEventSourceResult } from '../lib/react/index';
-import { createSSEStream, type SSEStream } from '../lib/stream/stream';
+import { createSSEStream, type SSEStream } from '../lib/index';
 import { BOUND_MS, Queue, countCloses, listen, useTestEnv, within } from './helpers/server';
 
 const ES = NodeEventSource as unknown as EventSourceConstructor;

@@ -6,7 +6,7 @@
 import * as http from 'node:http';
 import type { Browser } from 'playwright-core';
 import { broadcast, configureKey, getConnectionCount } from '../lib/hub/hub';
-import { createSSEStream, type SSEStream } from '../lib/stream/stream';
+import { createSSEStream, type SSEStream } from '../lib/index';
 import { haveChromium, launchChromium } from './browser/chromium';
 import { BOUND_MS, SINKS, eventually, listen, useTestEnv } from './helpers/server';
 

@@ -4,7 +4,7 @@
 // away leaves every key.
 import { encodeEvent } from '../lib/native/encoder';
 import { broadcast, configureKey, getConnectionCount, registerConnection } from '../lib/hub/hub';
-import { createSSEStream } from '../lib/stream/stream';
+import { createSSEStream } from '../lib/index';
 import { eventually, useTestEnv, within } from './helpers/server';
 
 useTestEnv();

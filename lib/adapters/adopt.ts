@@ -4,6 +4,7 @@ import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { native } from '../native/binding';
 import type { ResolvedOptions } from '../stream/options';
 import { SSE_HEADERS } from '../common/headers';
+import { withCode } from '../common/errors';
 
 export type Req = IncomingMessage | Http2ServerRequest;
 export type Res = ServerResponse | Http2ServerResponse;
@@ -32,6 +33,11 @@ export function adoptableFd(req: Req, res: Res): number | string {
   return fd;
 }
 
+/** True when the request asked for `Connection: close` (HTTP/1.x). */
+export function wantsClose(req: Req): boolean {
+  return req.httpVersionMajor === 1 && /(^|,)\s*close\s*(,|$)/i.test(String(req.headers.connection ?? ''));
+}
+
 /** True while the request still has body bytes Node has not read. */
 export function bodyPending(req: Req): boolean {
   if ((req as IncomingMessage).complete) return false;
@@ -46,7 +52,7 @@ export function bodyPending(req: Req): boolean {
  * middleware, res.setHeader), then the SSE set, then options.headers; a
  * later one replaces an earlier one of the same name. Framing headers go.
  */
-export function responseHeaders(res: Res, opts: ResolvedOptions, http2: boolean): [string[], string[]] {
+export function responseHeaders(res: Res, opts: ResolvedOptions, http2: boolean, wantsClose = false): [string[], string[]] {
   const merged = new Map<string, [string, string[]]>();
   const put = (name: string, value: string | number | readonly string[] | undefined) => {
     if (value === undefined) return;
@@ -58,11 +64,22 @@ export function responseHeaders(res: Res, opts: ResolvedOptions, http2: boolean)
   for (const name of raw) put(name, res.getHeader(name) as string | number | string[] | undefined);
   for (const [k, v] of Object.entries(SSE_HEADERS)) put(k, v);
   for (const [k, v] of Object.entries(opts.headers)) put(k, v);
+  // A client that asked for `Connection: close` is told the connection
+  // closes with the stream (both sinks say the same).
+  if (wantsClose) put('Connection', 'close');
   const names: string[] = [];
   const values: string[] = [];
   for (const [lower, [name, vals]] of merged) {
     if (FRAMING.has(lower) || (http2 && HTTP2_FORBIDDEN.has(lower))) continue;
     for (const v of vals) {
+      // Node's writeHead refuses these; the adopted head refuses them too,
+      // so both sinks accept and refuse the same values, before anything opens.
+      if (/[^\t\x20-\x7e\x80-\xff]/.test(v)) {
+        throw withCode(
+          new TypeError(`Invalid character in header content [${JSON.stringify(name)}]: header values must be Latin-1 text without CR, LF or NUL (encode other text, e.g. with encodeURIComponent)`),
+          'ERR_INVALID_CHAR',
+        );
+      }
       names.push(name);
       values.push(v);
     }
@@ -70,18 +87,8 @@ export function responseHeaders(res: Res, opts: ResolvedOptions, http2: boolean)
   return [names, values];
 }
 
-const HEAD_ERRORS = ['', 'status code', 'reason phrase', 'header name', 'header value'];
-
-/** The response head bytes, built by the core; TypeError for a bad header. */
-export function buildHead(res: Res, opts: ResolvedOptions): Buffer {
-  const [names, values] = responseHeaders(res, opts, false);
-  const head = native.buildHead(opts.status, STATUS_CODES[opts.status] ?? '', names, values);
-  if (Array.isArray(head)) {
-    const [status, index] = head;
-    const what = HEAD_ERRORS[status] ?? 'head';
-    throw new TypeError(
-      status >= 3 ? `invalid ${what} ${JSON.stringify(names[index])}: must be a token / hold no CR, LF or NUL` : `invalid ${what}`,
-    );
-  }
-  return head;
+/** The response head bytes, built by the core; a TypeError (with a code) naming a bad header. */
+export function buildHead(res: Res, opts: ResolvedOptions, wantsClose: boolean): Buffer {
+  const [names, values] = responseHeaders(res, opts, false, wantsClose);
+  return native.buildHead(opts.status, STATUS_CODES[opts.status] ?? '', names, values);
 }

@@ -1,11 +1,12 @@
 // Fetch-style servers (Next.js App Router, Hono, any handler returning a
 // Response): createSSEStream() with no request returns a ReadableStream fed
 // with frames the core encoded, and sseResponse() wraps it in a Response.
-import type { SSEMessage } from '../native/encoder';
+import { argTypeError } from '../common/errors';
 import { SSE_HEADERS } from '../common/headers';
 import { registerConnection } from '../hub/hub';
+import type { SSEMessage } from '../native/encoder';
 import { resolveOptions, type ResolvedOptions, type SSEStreamOptions } from '../stream/options';
-import { WebSink } from '../stream/sinks/web-sink';
+import { WebSink } from '../stream/sinks/web';
 import { SSEStream } from '../stream/stream';
 
 /** Options of the fetch-style createSSEStream(): those of every stream, plus the request. */
@@ -33,15 +34,18 @@ export interface WebSSEStream {
 // The status and headers given to createSSEStream(), for sseResponse().
 const responseParts = new WeakMap<ReadableStream<Uint8Array>, { status: number; headers: ResolvedOptions['headers'] }>();
 
+// Empty or oversized (see MAX_LAST_EVENT_ID in ./node) means none.
 function requestLastEventId(request: Request | undefined): string | undefined {
   if (request === undefined) return undefined;
-  const header = request.headers.get('last-event-id');
-  if (header !== null) return header;
-  try {
-    return new URL(request.url).searchParams.get('lastEventId') ?? undefined;
-  } catch {
-    return undefined;
+  let id: string | undefined = request.headers.get('last-event-id') ?? undefined;
+  if (id === undefined) {
+    try {
+      id = new URL(request.url).searchParams.get('lastEventId') ?? undefined;
+    } catch {
+      id = undefined;
+    }
   }
+  return id === undefined || id === '' || id.length > 1024 ? undefined : id;
 }
 
 /**
@@ -55,14 +59,14 @@ function requestLastEventId(request: Request | undefined): string | undefined {
  * anything is created.
  */
 export function createWebStream(options?: WebSSEStreamOptions): WebSSEStream {
-  const opts = resolveOptions(options);
+  const opts = resolveOptions(options, ['request']);
   const request = options?.request;
   if (request !== undefined && (typeof request !== 'object' || request === null || typeof request.headers?.get !== 'function')) {
-    throw new TypeError('`request` must be a fetch Request');
+    throw argTypeError('`request` must be a fetch Request');
   }
   const sse = new SSEStream(requestLastEventId(request), opts);
-  const sink = new WebSink(opts, sse.sinkEvents());
-  sse.attach(sink);
+  const sink = new WebSink(sse);
+  sse.attach(sink, 'web');
   if (opts.status !== 200 || Object.keys(opts.headers).length > 0) {
     responseParts.set(sink.stream, { status: opts.status, headers: opts.headers });
   }
@@ -70,14 +74,14 @@ export function createWebStream(options?: WebSSEStreamOptions): WebSSEStream {
 
   const signal = request?.signal;
   if (signal) {
-    const onAbort = () => sink.gone();
+    const onAbort = () => sse.gone();
     if (signal.aborted) onAbort();
     else {
       signal.addEventListener('abort', onAbort, { once: true });
       sse.once('close', () => signal.removeEventListener('abort', onAbort));
     }
   }
-  // Hub keys (the `key` option), as for request streams; web streams are members written from JS.
+  // Hub keys (the `key` option), as for request streams: a web stream is a core member too.
   for (const key of opts.keys) registerConnection(key, sse, { resume: opts.resume });
   return {
     stream: sink.stream,
@@ -97,7 +101,7 @@ export function createWebStream(options?: WebSSEStreamOptions): WebSSEStream {
  * refuses connection-specific headers).
  */
 export function sseResponse(stream: ReadableStream<Uint8Array>, init: ResponseInit = {}): Response {
-  if (typeof (stream as { getReader?: unknown } | null)?.getReader !== 'function') throw new TypeError('sseResponse: `stream` must be a ReadableStream');
+  if (typeof (stream as { getReader?: unknown } | null)?.getReader !== 'function') throw argTypeError('sseResponse: `stream` must be a ReadableStream');
   const headers = new Headers(SSE_HEADERS);
   const put = (value: string, name: string) => {
     if (name.toLowerCase() === 'set-cookie') headers.append(name, value);

@@ -1,5 +1,9 @@
-// Connection limits, checked before a request is adopted: per process, per
-// hub key, per client address. Past one the request gets 503 + Retry-After.
+// Connection limits: per process (this thread), per hub key, per client
+// address, kept and checked by the core before a stream opens. Past one the
+// request gets 503 + Retry-After.
+import { argTypeError } from '../common/errors';
+import { C, native } from '../native/binding';
+
 export interface ConnectionLimits {
   /** Open streams per process (this thread). */
   maxConnections?: number;
@@ -11,49 +15,40 @@ export interface ConnectionLimits {
   retryAfterSeconds?: number;
 }
 
-let limits: Required<ConnectionLimits> = { maxConnections: Infinity, maxConnectionsPerKey: Infinity, maxConnectionsPerAddress: Infinity, retryAfterSeconds: 5 };
-const perAddress = new Map<string, number>();
+let retryAfter = 5;
 
 function limit(v: unknown, what: string, fallback: number): number {
   if (v === undefined) return fallback;
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
-    throw new TypeError(`setLimits: \`${what}\` must be a non-negative integer, got ${typeof v === 'number' ? v : typeof v}`);
+    throw argTypeError(`setLimits: \`${what}\` must be a non-negative integer, got ${typeof v === 'number' ? v : typeof v}`);
   }
   return v;
 }
 
 /** Sets every limit at once; a limit left out is no limit. `setLimits({})` removes them all. */
 export function setLimits(l: ConnectionLimits): void {
-  if (typeof l !== 'object' || l === null) throw new TypeError('setLimits: expected an object of limits');
-  limits = {
-    maxConnections: limit(l.maxConnections, 'maxConnections', Infinity),
-    maxConnectionsPerKey: limit(l.maxConnectionsPerKey, 'maxConnectionsPerKey', Infinity),
-    maxConnectionsPerAddress: limit(l.maxConnectionsPerAddress, 'maxConnectionsPerAddress', Infinity),
-    retryAfterSeconds: limit(l.retryAfterSeconds, 'retryAfterSeconds', 5),
-  };
+  if (typeof l !== 'object' || l === null) throw argTypeError('setLimits: expected an object of limits');
+  const maxConnections = limit(l.maxConnections, 'maxConnections', -1);
+  const maxPerKey = limit(l.maxConnectionsPerKey, 'maxConnectionsPerKey', -1);
+  const maxPerAddress = limit(l.maxConnectionsPerAddress, 'maxConnectionsPerAddress', -1);
+  retryAfter = limit(l.retryAfterSeconds, 'retryAfterSeconds', 5);
+  native.setLimits({ maxConnections, maxPerKey, maxPerAddress });
 }
 
-/** @internal The limit a new stream would pass, or undefined if none. */
-export function overLimit(open: number, address: string | undefined, keyCounts: number[]): string | undefined {
-  if (open >= limits.maxConnections) return 'maxConnections';
-  if (keyCounts.some((n) => n >= limits.maxConnectionsPerKey)) return 'maxConnectionsPerKey';
-  if (address !== undefined && (perAddress.get(address) ?? 0) >= limits.maxConnectionsPerAddress) return 'maxConnectionsPerAddress';
-  return undefined;
+const LIMIT_NAMES: Record<string, string> = {
+  LIMIT_CONNECTIONS: 'maxConnections',
+  LIMIT_PER_KEY: 'maxConnectionsPerKey',
+  LIMIT_PER_ADDRESS: 'maxConnectionsPerAddress',
+};
+
+/** @internal The limit a new stream would pass (its option name), or undefined if none. */
+export function overLimit(address: string | undefined, keys: readonly string[]): string | undefined {
+  const st = native.checkLimits(address, keys);
+  if (st === C.Status.OK) return undefined;
+  return LIMIT_NAMES[C.statuses[st].name] ?? C.statuses[st].name;
 }
 
 /** @internal */
 export function retryAfterSeconds(): number {
-  return limits.retryAfterSeconds;
-}
-
-/** @internal Counts an open stream against its client address (always, so a limit set later sees them). */
-export function holdAddress(address: string): void {
-  perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
-}
-
-/** @internal The stream of holdAddress() closed. */
-export function releaseAddress(address: string): void {
-  const n = (perAddress.get(address) ?? 1) - 1;
-  if (n <= 0) perAddress.delete(address);
-  else perAddress.set(address, n);
+  return retryAfter;
 }

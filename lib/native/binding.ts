@@ -1,9 +1,48 @@
 // The only file that loads the addon. Everything native goes through the
 // object exported here; nothing else in lib/ calls `require` on a .node file.
+// At load the addon is given the package's error factory (its one throw
+// site makes our TypeError/RangeError/SSEError, with codes, in the caller's
+// realm) and exports the core's constants, so no enum is copied by hand.
+import { makeError } from '../common/errors';
+
+/** Member options given to open(); validated by lib/stream/options.ts. */
+export interface MemberOptions {
+  highWaterMark: number;
+  maxBuffered: number;
+  /** constants.Policy */
+  policy: number;
+  heartbeatMs: number;
+  idleTimeoutMs: number;
+  maxDurationMs: number;
+  /** The client address counted for maxConnectionsPerAddress. */
+  address?: string | undefined;
+}
+
+/** One row of the core's status table (native/core/status.h). */
+export interface StatusInfo {
+  name: string;
+  code: string;
+  kind: 'TypeError' | 'RangeError' | 'SSEError' | '';
+  text: string;
+}
+
+export interface NativeConstants {
+  SendResult: { SUCCESS: number; BACKPRESSURE: number; DROPPED: number; CLOSED: number };
+  Policy: { CLOSE: number; DROP: number };
+  Notify: { DRAIN: number; CLOSE: number; DATA: number; DATA_ACCEPTED: number };
+  Join: { JOINED: number; JOINED_AFTER_GAP: number; ALREADY: number; CLOSED: number };
+  Errno: { EOF: number; ENOBUFS: number; ETIMEDOUT: number; ECONNRESET: number; EPIPE: number; ECANCELED: number };
+  Status: Record<string, number>;
+  statuses: StatusInfo[];
+}
 
 /** Shape of the compiled addon (native/addon). Private to the package. */
 export interface NativeBinding {
-  /** Bytes written (> 0), 0 if it does not fit (see lastNeeded), or -FrameStatus. */
+  readonly constants: NativeConstants;
+  setErrorFactory(fn: (kind: string, code: string, message: string) => Error): void;
+
+  // The encoder and parser (native/addon/encoder_binding.cc, parser_binding.cc).
+  /** Bytes written (> 0), or 0 if it does not fit (lastNeeded() tells the size); throws for a bad field. */
   encodeEventInto(
     pool: Uint8Array,
     offset: number,
@@ -17,21 +56,22 @@ export interface NativeBinding {
   encodeNDJSON(json: string): Buffer;
   NativeParser: new (maxBufferSize: number) => NativeParserHandle;
 
-  // The connection engine (native/addon/engine_binding.cc).
-  /** The response head bytes, or [HeadStatus, index of the bad header]. */
-  buildHead(status: number, reason: string, names: string[], values: string[]): Buffer | [number, number];
-  /** A connection id (>= 0) or a negative libuv error code. */
-  adopt(
-    fd: number,
-    head: Uint8Array,
-    highWaterMark: number,
-    maxBuffered: number,
-    policy: number,
-    heartbeatMs: number,
-    idleTimeoutMs: number,
-    maxDurationMs: number,
-  ): number;
-  /** SendResult (0..3) or -FrameStatus. */
+  // Members (native/addon/engine_binding.cc).
+  /** The response head bytes; throws a TypeError with a code naming a bad header. */
+  buildHead(status: number, reason: string, names: string[], values: string[]): Buffer;
+  /** A new held external member; returns its id. */
+  open(options: MemberOptions): number;
+  /** A new function member; returns its id. */
+  openFunction(): number;
+  /** Turns a held member into a socket member: 0, or a negative libuv error code (member unchanged). */
+  adoptSocket(id: number, fd: number, head: Uint8Array): number;
+  /** A held member's sink is ready: queued bytes are handed over from now on. */
+  attach(id: number): void;
+  /** The sink took the last buffer handed to it. */
+  ack(id: number): void;
+  /** The external sink's client left (Errno.EOF) or failed. */
+  gone(id: number, status: number): void;
+  /** constants.SendResult; throws for a bad field. */
   send(
     id: number,
     event: string | undefined,
@@ -45,49 +85,63 @@ export interface NativeBinding {
   close(id: number, graceful: boolean): void;
   bufferedAmount(id: number): number;
   closeAll(graceful: boolean): void;
-  /** fn gets [id, kind (0 drain, 1 close), status] * n once per loop turn. */
-  setNotify(fn: (records: Int32Array, n: number) => void): void;
+  /**
+   * fn gets [id, kind, status] * n once per loop turn (constants.Notify);
+   * a DATA record's status indexes `buffers`. fn sets a DATA record's kind
+   * to DATA_ACCEPTED when its sink took the bytes at once.
+   */
+  setNotify(fn: (records: Int32Array, n: number, buffers: Buffer[]) => void): void;
+  setLimits(limits: { maxConnections?: number; maxPerKey?: number; maxPerAddress?: number }): void;
+  /** constants.Status: 0 when a stream from `address` joining `keys` may open. */
+  checkLimits(address: string | undefined, keys: readonly string[]): number;
   stats(): EngineStats;
   errName(code: number): string;
 
-  // The hub (native/addon/hub_binding.cc): keys of adopted connections.
+  // The hub (native/addon/hub_binding.cc), the only registry.
   hubConfigure(key: string, maxEvents: number, maxAgeMs: number): void;
-  /** Replayed frames (>= 0), or -1 already a member, -2 closed, -3 joined after the sse-gap event. */
+  /** constants.Join */
   hubJoin(key: string, id: number, lastEventId: string | undefined): number;
   hubLeave(key: string, id: number): boolean;
-  /** -FrameStatus on a bad field; else adopted members offered; the frame is left in `lastFrame` when asked. */
+  /** Keys the member is in. */
+  memberKeyCount(id: number): number;
+  /** Members reached, or [members, ...function member ids] when the key has function members. */
   hubBroadcast(
     key: string,
-    wantFrame: boolean,
     event: string | undefined,
     data: string | undefined,
     id: string | undefined,
     retry: number | undefined,
     comment: string | undefined,
-  ): number;
-  lastFrame: Buffer | undefined;
-  /** [gap, ...frames after lastEventId (or the sse-gap event)] */
-  hubReplay(key: string, lastEventId: string): [boolean, ...Buffer[]];
-  /** fn gets broadcasts published on other threads, after the core sent them to adopted members. */
+  ): number | Int32Array;
+  /** Members of `key`; without one, distinct members of every key. */
+  hubCount(key?: string): number;
+  /** Members per key, for every key with members. */
+  hubKeys(): Record<string, number>;
+  /** fn gets broadcasts published on other threads, for this thread's function members. */
   setRemote(
-    fn: (key: string, frame: Buffer, event: string | undefined, data: string | undefined, id: string | undefined, retry: number | undefined) => void,
+    fn: (key: string, ids: Int32Array, event: string | undefined, data: string | undefined, id: string | undefined, retry: number | undefined) => void,
   ): void;
 }
 
 export interface EngineStats {
   connectionsOpen: number;
   connectionsAdopted: number;
+  streamsOpened: number;
   bytesWritten: number;
   heartbeatsSent: number;
   drops: number;
   slowConsumerCloses: number;
   tryWrites: number;
   queuedWrites: number;
+  handoffs: number;
   notificationBatches: number;
   eventsSent: number;
+  refused: number;
+  timerVisits: number;
   broadcasts: number;
   replayedEvents: number;
   replayGaps: number;
+  hubMembers: number;
 }
 
 /** A core parser: feed() returns the text of the records it wrote to `records`. */
@@ -116,3 +170,7 @@ function load(): NativeBinding {
 }
 
 export const native: NativeBinding = load();
+native.setErrorFactory(makeError);
+
+/** The core's constants (exported by the addon at init). */
+export const C: NativeConstants = native.constants;

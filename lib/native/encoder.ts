@@ -1,4 +1,5 @@
 // encodeEvent / encodeNDJSON: validate in JS, encode in the core.
+import { argTypeError, argValueError } from '../common/errors';
 import { native } from './binding';
 
 /** One Server-Sent Event. Every field is optional. */
@@ -23,10 +24,10 @@ export function serializeData(data: unknown, field = 'data'): string | undefined
   try {
     json = JSON.stringify(data);
   } catch (err) {
-    throw new TypeError(`\`${field}\` cannot be serialized to JSON: ${(err as Error).message}`);
+    throw argValueError(`\`${field}\` cannot be serialized to JSON: ${(err as Error).message}`);
   }
   if (json === undefined) {
-    throw new TypeError(`\`${field}\` cannot be serialized to JSON (got ${typeof data})`);
+    throw argValueError(`\`${field}\` cannot be serialized to JSON (got ${typeof data})`);
   }
   return json;
 }
@@ -35,7 +36,7 @@ export function serializeData(data: unknown, field = 'data'): string | undefined
 // megamorphic load on every send.
 function optionalString(v: unknown, field: 'event' | 'comment'): string | undefined {
   if (v === undefined) return undefined;
-  if (typeof v !== 'string') throw new TypeError(`\`${field}\` must be a string, got ${typeof v}`);
+  if (typeof v !== 'string') throw argTypeError(`\`${field}\` must be a string, got ${typeof v}`);
   return v;
 }
 
@@ -53,7 +54,7 @@ export type MessageArgs = [
 
 export function messageArgs(msg: SSEMessage): MessageArgs {
   if (msg === null || typeof msg !== 'object') {
-    throw new TypeError(`expected a message object like { data, event?, id?, retry? }, got ${msg === null ? 'null' : typeof msg}`);
+    throw argTypeError(`expected a message object like { data, event?, id?, retry? }, got ${msg === null ? 'null' : typeof msg}`);
   }
   const event = optionalString(msg.event, 'event');
   const comment = optionalString(msg.comment, 'comment');
@@ -61,11 +62,11 @@ export function messageArgs(msg: SSEMessage): MessageArgs {
   if (msg.id !== undefined) {
     if (typeof msg.id === 'string') id = msg.id;
     else if (typeof msg.id === 'number' && Number.isFinite(msg.id)) id = String(msg.id);
-    else throw new TypeError(`\`id\` must be a string or a finite number, got ${typeof msg.id}`);
+    else throw argTypeError(`\`id\` must be a string or a finite number, got ${typeof msg.id}`);
   }
   const retry = msg.retry;
   if (retry !== undefined && !(typeof retry === 'number' && Number.isSafeInteger(retry) && retry >= 0)) {
-    throw new TypeError(`\`retry\` must be a non-negative integer (milliseconds), got ${String(retry)}`);
+    throw argValueError(`\`retry\` must be a non-negative integer (milliseconds), got ${String(retry)}`);
   }
   return [event, serializeData(msg.data), id, retry, comment];
 }
@@ -86,7 +87,6 @@ export function encodeArgs([event, data, id, retry, comment]: MessageArgs): Buff
     newPool(native.lastNeeded());
     n = native.encodeEventInto(pool, used, event, data, id, retry, comment);
   }
-  if (n < 0) throw frameError(-n);
   const out = pool.subarray(used, used + n);
   used = (used + n + 7) & ~7;
   return out;
@@ -103,15 +103,9 @@ function newPool(atLeast: number): void {
   used = 0;
 }
 
-/** The TypeError for a core FrameStatus (see native/core/frame.h). */
-export function frameError(status: number): TypeError {
-  const field = status === 1 ? 'event' : status === 2 ? 'id' : `field #${status}`;
-  return new TypeError(`\`${field}\` must not contain CR, LF or NUL`);
-}
-
 /** One NDJSON line: `JSON.stringify(value)` and a newline. */
 export function encodeNDJSON(value: unknown): Buffer {
   const json = typeof value === 'string' ? JSON.stringify(value) : serializeData(value, 'value');
-  if (json === undefined) throw new TypeError('`value` cannot be serialized to JSON (got undefined)');
+  if (json === undefined) throw argTypeError('`value` cannot be serialized to JSON (got undefined)');
   return native.encodeNDJSON(json);
 }

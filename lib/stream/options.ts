@@ -1,5 +1,15 @@
 // Options of createSSEStream, validated before anything is written.
-import type { SinkLimits } from './sinks/sink';
+import { argTypeError, argValueError } from '../common/errors';
+
+/** Limits and timings the core applies to every stream the same way, whatever its sink. */
+export interface SinkLimits {
+  highWaterMark: number;
+  maxBuffered: number;
+  onSlowConsumer: 'close' | 'drop';
+  heartbeatMs: number;
+  idleTimeoutMs: number;
+  maxDurationMs: number;
+}
 
 export interface SSEStreamOptions {
   /** Response status. @defaultValue 200 */
@@ -50,51 +60,89 @@ function nonNegativeInt(o: SSEStreamOptions, key: keyof SSEStreamOptions, fallba
   const v = o[key];
   if (v === undefined) return fallback;
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
-    throw new TypeError(`\`${key}\` must be a non-negative integer, got ${typeof v === 'number' ? v : typeof v}`);
+    throw argTypeError(`\`${key}\` must be a non-negative integer, got ${typeof v === 'number' ? v : typeof v}`);
   }
   return v;
 }
 
+const KNOWN = [
+  'status', 'headers', 'retry', 'retryJitterMs', 'heartbeatMs', 'highWaterMark', 'maxBuffered',
+  'onSlowConsumer', 'idleTimeoutMs', 'maxDurationMs', 'adopt', 'key', 'resume',
+];
+
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0];
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = d[j];
+      d[j] = Math.min(d[j] + 1, d[j - 1] + 1, prev + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return d[b.length];
+}
+
+/** The known option nearest to `name` (for "did you mean"), if any is close. */
+export function nearestOption(name: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const k of known) {
+    const dist = k.toLowerCase().startsWith(name.toLowerCase()) ? 1 : distance(name, k);
+    if (dist < bestD) {
+      bestD = dist;
+      best = k;
+    }
+  }
+  return bestD <= Math.max(2, Math.floor(name.length / 2)) ? best : undefined;
+}
+
 /** Checks every option; throws a TypeError naming the first bad one. */
-export function resolveOptions(options: SSEStreamOptions | undefined): ResolvedOptions {
+export function resolveOptions(options: SSEStreamOptions | undefined, extra: readonly string[] = []): ResolvedOptions {
   const o = options ?? {};
-  if (typeof o !== 'object' || o === null) throw new TypeError(`options must be an object, got ${typeof o}`);
+  if (typeof o !== 'object' || o === null) throw argTypeError(`options must be an object, got ${typeof o}`);
+  for (const name of Object.keys(o)) {
+    if (KNOWN.includes(name) || extra.includes(name)) continue;
+    const near = nearestOption(name, [...KNOWN, ...extra]);
+    throw argValueError(`unknown option \`${name}\`${near ? ` (did you mean \`${near}\`?)` : ''}; known options: ${[...KNOWN, ...extra].join(', ')}`);
+  }
   const status = nonNegativeInt(o, 'status', 200);
-  if (status < 200 || status > 599) throw new TypeError(`\`status\` must be an HTTP status code (200-599), got ${status}`);
+  if (status < 200 || status > 599) throw argValueError(`\`status\` must be an HTTP status code (200-599), got ${status}`);
   const highWaterMark = nonNegativeInt(o, 'highWaterMark', 64 * 1024);
   const maxBuffered = nonNegativeInt(o, 'maxBuffered', 1024 * 1024);
   if (maxBuffered < highWaterMark) {
-    throw new TypeError(`\`maxBuffered\` (${maxBuffered}) must be at least \`highWaterMark\` (${highWaterMark})`);
+    throw argValueError(`\`maxBuffered\` (${maxBuffered}) must be at least \`highWaterMark\` (${highWaterMark})`);
   }
   const policy = o.onSlowConsumer ?? 'close';
   if (policy !== 'close' && policy !== 'drop') {
-    throw new TypeError(`\`onSlowConsumer\` must be 'close' or 'drop', got ${String(policy)}`);
+    throw argValueError(`\`onSlowConsumer\` must be 'close' or 'drop', got ${String(policy)}`);
   }
   const headers = o.headers ?? NO_HEADERS;
   if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
-    throw new TypeError('`headers` must be an object of header names to values');
+    throw argValueError('`headers` must be an object of header names to values');
   }
   for (const [k, v] of Object.entries(headers)) {
     const ok = typeof v === 'string' || typeof v === 'number' || (Array.isArray(v) && v.every((x) => typeof x === 'string'));
-    if (!ok) throw new TypeError(`\`headers\`: the value of ${JSON.stringify(k)} must be a string, number or string[]`);
+    if (!ok) throw argValueError(`\`headers\`: the value of ${JSON.stringify(k)} must be a string, number or string[]`);
     // Checked here so both sinks refuse before anything is written (res.writeHead
     // would throw only after the stream took the response).
-    if (!HEADER_NAME.test(k)) throw new TypeError(`\`headers\`: invalid header name ${JSON.stringify(k)}: must be a token`);
+    if (!HEADER_NAME.test(k)) throw argValueError(`\`headers\`: invalid header name ${JSON.stringify(k)}: must be a token`);
     for (const x of Array.isArray(v) ? v : [v]) {
       if (typeof x === 'string' && /[\r\n\0]/.test(x)) {
-        throw new TypeError(`\`headers\`: invalid header value ${JSON.stringify(k)}: must hold no CR, LF or NUL`);
+        throw argValueError(`\`headers\`: invalid header value ${JSON.stringify(k)}: must hold no CR, LF or NUL`);
       }
     }
   }
   let retry = o.retry === undefined ? undefined : nonNegativeInt(o, 'retry', 0);
   const jitter = nonNegativeInt(o, 'retryJitterMs', 0);
   if (retry !== undefined && jitter > 0) retry += Math.floor(Math.random() * (jitter + 1));
-  if (o.adopt !== undefined && typeof o.adopt !== 'boolean') throw new TypeError('`adopt` must be a boolean');
+  if (o.adopt !== undefined && typeof o.adopt !== 'boolean') throw argValueError('`adopt` must be a boolean');
   const keys = o.key === undefined ? NO_KEYS : typeof o.key === 'string' ? [o.key] : o.key;
   if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string' || k === '')) {
-    throw new TypeError('`key` must be a non-empty string or an array of them');
+    throw argValueError('`key` must be a non-empty string or an array of them');
   }
-  if (o.resume !== undefined && typeof o.resume !== 'boolean') throw new TypeError('`resume` must be a boolean');
+  if (o.resume !== undefined && typeof o.resume !== 'boolean') throw argValueError('`resume` must be a boolean');
   return {
     keys,
     resume: o.resume ?? false,

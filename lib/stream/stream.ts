@@ -1,59 +1,71 @@
-// SSEStream: one Server-Sent Events response, whatever it writes to.
+// SSEStream: one Server-Sent Events response, whatever it writes to. Every
+// stream is one member of the core (native/core/io/connection.h): its queue,
+// backpressure, slow-consumer policy, heartbeats and timeouts live there,
+// for an adopted socket and for a JS sink alike. This object is a handle
+// (the member id) plus the dispatch of the core's per-turn notifications.
 import { EventEmitter } from 'node:events';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { encodeArgs, messageArgs, type MessageArgs, type SSEMessage } from '../native/encoder';
-import { adoptableFd, bodyPending, buildHead, responseHeaders, type Req, type Res } from '../adapters/adopt';
-import { resolveOptions, type ResolvedOptions, type SSEStreamOptions } from './options';
-import { NativeSink, closeAllAdopted } from './sinks/native-sink';
-import { ResponseSink } from './sinks/response-sink';
-import { SendResult, type Sink, type SinkEvents } from './sinks/sink';
-import { createWebStream, type WebSSEStream, type WebSSEStreamOptions } from '../adapters/web';
-import { countRefused, getConnectionCount, leaveHub, registerConnection } from '../hub/hub';
-import { holdAddress, overLimit, releaseAddress, retryAfterSeconds } from '../hub/limits';
+import { SSEError, argTypeError } from '../common/errors';
+import { C, native } from '../native/binding';
+import { messageArgs, type MessageArgs, type SSEMessage } from '../native/encoder';
+import type { SinkLimits } from './options';
+import type { Sink, SinkKind } from './sink';
 
-const open = new Set<SSEStream>();
-
-/** Marks a response whose socket the core adopted: Node no longer owns it. */
-export const kAdopted = Symbol.for('sse-native.adopted');
+// Open streams of this thread by member id: a handle table (the core holds
+// membership), for the notifications and closeAll().
+const streams = new Map<number, SSEStream>();
+let hooked = false;
 
 /**
  * A live SSE response. Events: 'close' (once, when the client left or the
  * stream closed; `signal` is aborted first) and 'drain' (send() may be
  * called again after it returned false).
  */
-export class SSEStream extends EventEmitter implements SinkEvents {
+export class SSEStream extends EventEmitter {
   /** The Last-Event-ID the client sent (header, or the `lastEventId` query parameter). */
   readonly lastEventId: string | undefined;
-  /** Why the stream closed: undefined after close(), an Error when the client left or a limit closed it. */
+  /** Why the stream closed: undefined after close(), an SSEError (with a `code`) when the client left or a limit closed it. */
   closeReason: Error | undefined;
 
   // Made on first use: an AbortSignal costs about 800 bytes of heap, which
   // an idle stream whose handler never asked for it should not pay.
   private controller: AbortController | undefined;
   private sink: Sink | undefined;
-  private pending: Buffer[] | undefined;
-  private pendingBytes = 0;
+  private kind: SinkKind = 'pending';
   private closeRequested = false;
   private isClosed = false;
   private rawDecoder: TextDecoder | undefined;
   private startNow: (() => void) | undefined;
-  /** @internal The client address this stream counts against (connection limits). */
-  heldAddress: string | undefined;
-  /** @internal The hub keys this stream is in (lib/hub.ts). */
-  hubKeys: string[] | undefined;
+  /** @internal The core's member id. */
+  readonly memberId: number;
 
-  /** @internal Use createSSEStream(). */
-  constructor(lastEventId: string | undefined, private readonly opts: ResolvedOptions) {
+  /**
+   * @internal Use createSSEStream(). Opens a held member in the core: sends
+   * are queued there until a sink is attached or the socket adopted.
+   */
+  constructor(lastEventId: string | undefined, limits: SinkLimits, address?: string) {
     super();
     this.lastEventId = lastEventId;
-    open.add(this);
+    if (!hooked) {
+      native.setNotify(onNotify);
+      hooked = true;
+    }
+    this.memberId = native.open({
+      highWaterMark: limits.highWaterMark,
+      maxBuffered: limits.maxBuffered,
+      policy: limits.onSlowConsumer === 'drop' ? C.Policy.DROP : C.Policy.CLOSE,
+      heartbeatMs: limits.heartbeatMs,
+      idleTimeoutMs: limits.idleTimeoutMs,
+      maxDurationMs: limits.maxDurationMs,
+      address,
+    });
+    streams.set(this.memberId, this);
   }
 
   /** Aborted when the client goes away or the stream closes: stop generating then. */
   get signal(): AbortSignal {
     if (this.controller === undefined) {
       this.controller = new AbortController();
-      if (this.isClosed) this.controller.abort(this.closeReason ?? new Error('stream closed'));
+      if (this.isClosed) this.controller.abort(this.closeReason ?? new SSEError('SSE_CLOSED', 'stream closed'));
     }
     return this.controller.signal;
   }
@@ -63,21 +75,9 @@ export class SSEStream extends EventEmitter implements SinkEvents {
     return !this.isClosed && !this.closeRequested;
   }
 
-  /** @internal The sink written to, once attached. */
-  currentSink(): Sink | undefined {
-    return this.sink;
-  }
-
-  /** @internal Sends an already-encoded frame (hub broadcasts and replays); returns like send(). */
-  sendFrame(frame: Buffer): boolean {
-    if (this.isClosed || this.closeRequested) return false;
-    if (this.sink === undefined) return this.hold(frame);
-    return this.sink.sendBytes(frame) === SendResult.Success;
-  }
-
-  /** 'adopted' when the C++ core owns the socket, 'response' for res.write, 'pending' while a request body is read. */
-  get sinkKind(): 'adopted' | 'response' | 'web' | 'pending' {
-    return this.sink?.kind ?? 'pending';
+  /** 'adopted' when the C++ core owns the socket, 'response' for res.write, 'web', or 'pending' while a request body is read. */
+  get sinkKind(): SinkKind {
+    return this.kind;
   }
 
   /** True once the stream is closed or the client has gone. */
@@ -85,16 +85,16 @@ export class SSEStream extends EventEmitter implements SinkEvents {
     return this.isClosed;
   }
 
-  /** Bytes queued for this client and not yet taken by the kernel. */
+  /** Bytes queued for this client and not yet taken by the kernel (or the JS sink). */
   get bufferedAmount(): number {
-    return this.sink ? this.sink.bufferedAmount() : this.pendingBytes;
+    return this.isClosed ? 0 : native.bufferedAmount(this.memberId);
   }
 
   /**
    * Queues one event. Returns true if it was queued below the high-water
    * mark; false above it (wait for 'drain'), when it was dropped by the
    * 'drop' policy, or when the stream is closed (then nothing throws).
-   * Throws a TypeError naming a bad field; nothing is sent then.
+   * Throws a TypeError (with a `code`) naming a bad field; nothing is sent then.
    */
   send(msg: SSEMessage): boolean {
     if (this.isClosed || this.closeRequested) return false;
@@ -103,7 +103,7 @@ export class SSEStream extends EventEmitter implements SinkEvents {
 
   /** Sends a comment line (`: text`), which clients ignore. */
   comment(text: string): boolean {
-    if (typeof text !== 'string') throw new TypeError(`comment: text must be a string, got ${typeof text}`);
+    if (typeof text !== 'string') throw argTypeError(`comment: text must be a string, got ${typeof text}`);
     if (this.isClosed || this.closeRequested) return false;
     return this.write([undefined, undefined, undefined, undefined, text]);
   }
@@ -115,7 +115,7 @@ export class SSEStream extends EventEmitter implements SinkEvents {
    * Returns like send(); true without sending when only held-back bytes remain.
    */
   sendRaw(bytes: Uint8Array, fields: { event?: string; id?: string | number } = {}): boolean {
-    if (!(bytes instanceof Uint8Array)) throw new TypeError(`sendRaw: bytes must be a Uint8Array, got ${typeof bytes}`);
+    if (!(bytes instanceof Uint8Array)) throw argTypeError(`sendRaw: bytes must be a Uint8Array, got ${typeof bytes}`);
     if (this.isClosed || this.closeRequested) return false;
     this.rawDecoder ??= new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
     const text = this.rawDecoder.decode(bytes, { stream: true });
@@ -125,211 +125,130 @@ export class SSEStream extends EventEmitter implements SinkEvents {
 
   /** Writes what is queued now rather than when the loop turns. */
   flush(): void {
-    this.sink?.flush();
+    if (!this.isClosed) native.flush(this.memberId);
   }
 
   /** Flushes what is queued, then ends the response. Harmless when already closed. */
   close(): void {
     if (this.isClosed || this.closeRequested) return;
     this.closeRequested = true;
-    if (this.sink) this.sink.close(true);
-    else if (this.startNow) this.startNow();
+    // A stream still reading its request body answers through its fallback.
+    if (this.startNow) this.startNow();
+    if (!this.isClosed) native.close(this.memberId, true);
   }
 
-  /** @internal */
+  /** @internal Validated fields to the core. */
   write(args: MessageArgs): boolean {
-    if (this.sink === undefined) return this.hold(encodeArgs(args));
-    return this.sink.send(args) === SendResult.Success;
-  }
-
-  private hold(frame: Buffer): boolean {
-    if (this.pendingBytes + frame.length > this.opts.maxBuffered) {
-      if (this.opts.onSlowConsumer === 'close') this.finish(new Error('slow consumer: maxBuffered exceeded'));
-      return false;
-    }
-    this.pending!.push(frame);
-    this.pendingBytes += frame.length;
-    return this.pendingBytes <= this.opts.highWaterMark;
+    return native.send(this.memberId, args[0], args[1], args[2], args[3], args[4]) === C.SendResult.SUCCESS;
   }
 
   /**
-   * @internal Sends are queued until attach() while a request body is read.
-   * `startNow` attaches a sink at once (close() before the body ended).
+   * @internal While a request body is read the member is held; `startNow`
+   * attaches a sink at once (close() before the body ended).
    */
   holdUntilAttached(startNow: () => void): void {
-    this.pending = [];
     this.startNow = startNow;
   }
 
-  /** @internal Connects the sink and replays what was queued before it existed. */
-  attach(sink: Sink): void {
-    this.sink = sink;
+  /** @internal The socket was adopted by the core. */
+  adopted(): void {
+    this.kind = 'adopted';
     this.startNow = undefined;
-    const queued = this.pending;
-    this.pending = undefined;
-    this.pendingBytes = 0;
-    if (queued) for (const frame of queued) sink.sendBytes(frame);
-    if (this.closeRequested) sink.close(true);
   }
 
-  /** @internal The sink's events: the stream itself (no closures per stream). */
-  sinkEvents(): SinkEvents {
-    return this;
+  /** @internal Attaches a JS sink: the core hands it what is queued from now on. */
+  attach(sink: Sink, kind: 'response' | 'web'): void {
+    this.sink = sink;
+    this.kind = kind;
+    this.startNow = undefined;
+    native.attach(this.memberId);
   }
 
-  /** @internal SinkEvents: the buffer fell back under the high-water mark. */
-  onDrain(): void {
-    if (!this.isClosed) this.emit('drain');
+  /** @internal The sink took what it was handed (after deliver() returned false). */
+  acknowledge(): void {
+    if (!this.isClosed) native.ack(this.memberId);
   }
 
-  /** @internal SinkEvents: the connection is gone. */
-  onClose(reason: Error | undefined): void {
-    this.finish(reason);
+  /** @internal The JS sink's client left or failed: the core closes the member, and the stream closes now. */
+  gone(status: number = C.Errno.EOF): void {
+    if (this.isClosed) return;
+    native.gone(this.memberId, status);
+    this.finish(closeReason(status));
   }
 
-  /** @internal Closes without a sink (the client left before adoption). */
+  /** @internal A bytes hand-off from the core; true when the sink took them at once. */
+  deliver(bytes: Buffer): boolean {
+    return this.sink !== undefined && this.sink.deliver(bytes);
+  }
+
+  /** @internal Closes the handle: the core reported the member closed (or never opened a sink). */
   finish(reason: Error | undefined): void {
     if (this.isClosed) return;
     this.isClosed = true;
     this.closeReason = reason;
-    this.pending = undefined;
     this.startNow = undefined;
-    open.delete(this);
-    if (this.heldAddress !== undefined) releaseAddress(this.heldAddress);
-    if (this.hubKeys !== undefined) leaveHub(this);
-    this.controller?.abort(reason ?? new Error('stream closed'));
+    streams.delete(this.memberId);
+    const sink = this.sink;
+    this.sink = undefined;
+    sink?.end(reason);
+    this.controller?.abort(reason ?? new SSEError('SSE_CLOSED', 'stream closed'));
     this.emit('close');
   }
-}
 
-function queryLastEventId(url: string | undefined): string | undefined {
-  if (url === undefined) return undefined;
-  const q = url.indexOf('?');
-  if (q < 0) return undefined;
-  const v = new URLSearchParams(url.slice(q + 1)).get('lastEventId');
-  return v ?? undefined;
-}
-
-function isRequest(x: unknown): x is Req {
-  return typeof x === 'object' && x !== null && 'headers' in x && 'method' in x;
-}
-function isResponse(x: unknown): x is Res {
-  return typeof x === 'object' && x !== null && typeof (x as ServerResponse).write === 'function' && typeof (x as ServerResponse).setHeader === 'function';
-}
-
-/**
- * Starts an SSE response on a node:http / Express / Next.js pages / Fastify
- * (`reply.raw`) request. Where it may (plain TCP, HTTP/1.x, a real fd) the
- * C++ core adopts the socket: from then on Node's server no longer knows the
- * connection, `req`/`res` emit 'close' at once, and the stream's own
- * `signal` and 'close' event tell when the client leaves. Elsewhere the same
- * stream writes through res.write. Bad options or headers: a TypeError
- * before anything is written.
- */
-export function createSSEStream(options?: WebSSEStreamOptions): WebSSEStream;
-export function createSSEStream(req: Req, res: Res, options?: SSEStreamOptions): SSEStream;
-export function createSSEStream(req?: Req | SSEStreamOptions, res?: Res, options?: SSEStreamOptions): SSEStream | WebSSEStream {
-  if (res === undefined && !isRequest(req)) return createWebStream(req as WebSSEStreamOptions | undefined);
-  if (!isRequest(req)) throw new TypeError('createSSEStream: `req` must be an http.IncomingMessage');
-  if (!isResponse(res)) throw new TypeError('createSSEStream: `res` must be an http.ServerResponse');
-  const opts = resolveOptions(options);
-  if (res.headersSent) throw new Error('createSSEStream: the response headers were already sent');
-  const over = overLimit(open.size, (req as IncomingMessage).socket?.remoteAddress, opts.keys.map((k) => getConnectionCount(k)));
-  if (over !== undefined) return refuse(req, res, over, opts);
-
-  const fdOrReason = opts.adopt ? adoptableFd(req, res) : 'adopt: false';
-  const head = typeof fdOrReason === 'number' ? buildHead(res, opts) : undefined;
-  const headerId = req.headers['last-event-id'];
-  const lastEventId = typeof headerId === 'string' ? headerId : queryLastEventId(req.url);
-  const stream = new SSEStream(lastEventId, opts);
-
-  if (head !== undefined) {
-    if (bodyPending(req)) {
-      // A POST stream: adopt once Node has read the whole body. Closed
-      // before that (close(), closeAll()), it answers through res.write:
-      // what was queued, then the end; Node discards the rest of the body.
-      const r = req as IncomingMessage;
-      const onEnd = () => {
-        r.off('close', onGone);
-        adoptOrFallBack(req, res, stream, head, opts);
-      };
-      const onGone = () => {
-        r.off('end', onEnd);
-        if (!r.complete) stream.finish(new Error('client disconnected'));
-      };
-      stream.holdUntilAttached(() => {
-        r.off('end', onEnd);
-        r.off('close', onGone);
-        fallBack(req, res, stream, opts);
-      });
-      r.once('end', onEnd);
-      r.once('close', onGone);
-      if (r.listenerCount('data') === 0 && !r.readableFlowing) r.resume();
-    } else {
-      adoptOrFallBack(req, res, stream, head, opts);
-    }
-  } else {
-    fallBack(req, res, stream, opts);
+  /** @internal The core's member is gone before JS was told (refused streams). */
+  closeNow(reason: Error): void {
+    if (this.isClosed) return;
+    native.close(this.memberId, false);
+    this.finish(reason);
   }
-  if (opts.retry !== undefined) stream.write([undefined, undefined, undefined, opts.retry, undefined]);
-  const address = (req as IncomingMessage).socket?.remoteAddress;
-  if (address !== undefined && !stream.closed) {
-    holdAddress(address);
-    stream.heldAddress = address;
+
+  /** @internal SinkEvents: the queue fell back under the high-water mark. */
+  onDrain(): void {
+    if (!this.isClosed) this.emit('drain');
   }
-  for (const key of opts.keys) registerConnection(key, stream, { resume: opts.resume });
-  return stream;
 }
 
-/** Answers 503 with Retry-After; the stream returned is closed (closeReason.code 'SSE_LIMIT'). */
-function refuse(req: Req, res: Res, limit: string, opts: ResolvedOptions): SSEStream {
-  countRefused();
-  const seconds = retryAfterSeconds();
-  const r = res as ServerResponse;
-  r.writeHead(503, { 'Retry-After': String(seconds), 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
-  r.end(`Too many connections (${limit}); retry in ${seconds} s\n`);
-  const headerId = req.headers['last-event-id'];
-  const stream = new SSEStream(typeof headerId === 'string' ? headerId : undefined, opts);
-  const err = new Error(`connection refused: ${limit} reached`) as NodeJS.ErrnoException;
-  err.code = 'SSE_LIMIT';
-  stream.finish(err);
-  return stream;
+/** An SSEError for the status the core closed a member with (0: our own graceful close). */
+function closeReason(status: number): Error | undefined {
+  if (status === 0) return undefined;
+  const E = C.Errno;
+  if (status === E.EOF) return new SSEError('SSE_CLIENT_GONE', 'client disconnected');
+  if (status === E.ENOBUFS) return new SSEError('SSE_SLOW_CONSUMER', 'slow consumer: maxBuffered exceeded (raise maxBuffered or use onSlowConsumer: "drop")');
+  if (status === E.ETIMEDOUT) return new SSEError('SSE_TIMEOUT', 'closed by a timeout (idleTimeoutMs, maxDurationMs, or a graceful close the client did not read within 10 s)');
+  const name = native.errName(status);
+  const err = new SSEError('SSE_CONNECTION_ERROR', `connection closed: ${name}`);
+  err.syscallCode = name;
+  err.errno = status;
+  return err;
 }
 
-function adoptOrFallBack(req: Req, res: Res, stream: SSEStream, head: Buffer, opts: ResolvedOptions): void {
-  if (stream.closed) return;
-  const fd = adoptableFd(req, res);
-  if (typeof fd === 'number') {
-    const sink = NativeSink.adopt(fd, head, opts, stream.sinkEvents());
-    if (!(sink instanceof Error)) {
-      (res as unknown as Record<symbol, unknown>)[kAdopted] = stream;
-      // Never end(): that would send a FIN on the shared socket. destroy()
-      // closes only Node's fd; the core holds a duplicate.
-      (req as IncomingMessage).socket.destroy();
-      stream.attach(sink);
-      return;
+// One call per loop turn for every drain, close and hand-off of that turn.
+// A listener that throws does not stop the others; the first error is
+// rethrown after the batch so it still reaches 'uncaughtException'.
+function onNotify(records: Int32Array, n: number, buffers: Buffer[]): void {
+  const N = C.Notify;
+  let firstError: unknown;
+  let failed = false;
+  for (let i = 0; i < n; i++) {
+    const stream = streams.get(records[i * 3]);
+    if (stream === undefined) continue;
+    const kind = records[i * 3 + 1];
+    try {
+      if (kind === N.DATA) {
+        if (stream.deliver(buffers[records[i * 3 + 2]])) records[i * 3 + 1] = N.DATA_ACCEPTED;
+      } else if (kind === N.CLOSE) {
+        stream.finish(closeReason(records[i * 3 + 2]));
+      } else if (kind === N.DRAIN) {
+        stream.onDrain();
+      }
+    } catch (err) {
+      if (!failed) {
+        failed = true;
+        firstError = err;
+      }
     }
   }
-  fallBack(req, res, stream, opts);
-}
-
-function fallBack(req: Req, res: Res, stream: SSEStream, opts: ResolvedOptions): void {
-  if (stream.closed) return;
-  const http2 = req.httpVersionMajor === 2;
-  const [names, values] = responseHeaders(res, opts, http2);
-  for (const name of res.getHeaderNames()) res.removeHeader(name);
-  // A client that asked for `Connection: close` gets it: Node then ends the
-  // connection with the response instead of keeping it alive.
-  const wantsClose = !http2 && /(^|,)\s*close\s*(,|$)/i.test(String(req.headers.connection ?? ''));
-  const headers: Record<string, string[]> = {};
-  names.forEach((n, i) => {
-    if (wantsClose && n.toLowerCase() === 'connection') return;
-    (headers[n] ??= []).push(values[i]);
-  });
-  (res as ServerResponse).writeHead(opts.status, headers);
-  (res as ServerResponse).flushHeaders();
-  (req as IncomingMessage).socket?.setNoDelay?.(true);
-  stream.attach(new ResponseSink(res, opts, stream.sinkEvents()));
+  if (failed) throw firstError;
 }
 
 /**
@@ -342,14 +261,14 @@ function fallBack(req: Req, res: Res, stream: SSEStream, opts: ResolvedOptions):
 export function closeAll(finalMsg?: SSEMessage): void {
   // Checked first: a bad final message throws before anything is sent.
   const last = finalMsg === undefined ? undefined : messageArgs(finalMsg);
-  for (const s of [...open]) {
-    if (last) s.write(last);
+  for (const s of [...streams.values()]) {
+    if (last && s.accepting) s.write(last);
     s.close();
   }
-  closeAllAdopted(true);
+  native.closeAll(true);
 }
 
 /** Streams of this thread that are open. */
 export function openStreamCount(): number {
-  return open.size;
+  return streams.size;
 }

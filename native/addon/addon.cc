@@ -7,10 +7,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) : engine_(env) {
   initParser(env, exports, this);
   initEngine(env, exports);
   initHub(env, exports);
-}
-
-void throwTypeError(Napi::Env env, const std::string& message) {
-  Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
+  initConstants(env, exports);
 }
 
 bool readUtf8(napi_env env, napi_value v, std::string* out) {

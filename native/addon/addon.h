@@ -5,11 +5,17 @@
 #include <napi.h>
 
 #include <string>
+#include <vector>
 
 #include "addon/engine.h"
+#include "addon/errors.h"
 #include "core/frame.h"
 
 namespace sse::addon {
+
+// Binding-level codes exported in constants (see constants.cc).
+constexpr int kDataAccepted = 3;  // a kData record JS's sink took at once
+constexpr int kJoined = 0, kJoinedAfterGap = 1, kJoinAlready = 2, kJoinClosed = 3;
 
 // Created once per Node environment by NODE_API_ADDON; Node frees it (and
 // everything it owns) when the environment is torn down. No statics.
@@ -24,11 +30,11 @@ class Addon : public Napi::Addon<Addon> {
   Engine engine_;
   // Size of the last frame that did not fit the caller's pool.
   size_t needed_ = 0;
+  // Function members of the last broadcast (reused).
+  std::vector<HubMember*> functions_;
+  // Makes the package's error objects (see errors.h); set from JS at load.
+  napi_ref error_factory_ = nullptr;
 };
-
-// Throws a TypeError whose message names what was wrong; the one throw site
-// for bad arguments reported by the core.
-void throwTypeError(Napi::Env env, const std::string& message);
 
 // Reads a JS string as UTF-8 into `out` (lone surrogates become U+FFFD, as
 // Node-API does). Returns false with a pending exception if `v` is not a
@@ -39,6 +45,7 @@ bool readUtf8(napi_env env, napi_value v, std::string* out);
 void initEncoder(Napi::Env env, Napi::Object exports, Addon* addon);
 void initParser(Napi::Env env, Napi::Object exports, Addon* addon);
 void initHub(Napi::Env env, Napi::Object exports);
+void initConstants(Napi::Env env, Napi::Object exports);
 
 // Reads info[first..first+4] = (event?, data?, id?, retry?, comment?) into
 // *m, borrowing the Addon's scratch strings. False with a pending exception

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "addon/addon.h"
+#include "core/status_map.h"
 #include "core/frame.h"
 
 namespace sse::addon {
@@ -54,16 +55,18 @@ namespace {
 // JS_encodeEventInto(pool: Uint8Array, offset, event?, data?, id?, retry?,
 // comment?) -> number. Encodes into pool[offset..] and returns the bytes
 // written (> 0). Returns 0 when the frame does not fit (JS_lastNeeded() then
-// tells the size it needs), and -status (a FrameStatus) when `event` or `id` holds CR,
-// LF or NUL, so lib/ throws the TypeError in the caller's realm (a Jest
-// sandbox has its own TypeError). Writing into a pooled slab the way
+// tells the size it needs); throws the core's status (a TypeError with a
+// code, made by lib/'s factory) for a bad `event` or `id`. Writing into a pooled slab the way
 // Buffer.from() does avoids allocating a backing store per frame.
 Napi::Value JS_encodeEventInto(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Message m;
   if (!readMessage(info, 2, &m)) return env.Null();
   FrameStatus st = validateMessage(m);
-  if (st != FrameStatus::kOk) return Napi::Number::New(env, -static_cast<int>(st));
+  if (st != FrameStatus::kOk) {
+    throwStatus(env, statusOf(st));
+    return env.Null();
+  }
   auto pool = info[0].As<Napi::Uint8Array>();
   size_t offset = static_cast<size_t>(info[1].As<Napi::Number>().Int64Value());
   size_t n = encodedSize(m);

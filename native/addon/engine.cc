@@ -1,16 +1,23 @@
 #include "addon/engine.h"
 
+#include "addon/addon.h"
+
 #include <uv.h>
 
 #include <cstdint>
 
 namespace sse::addon {
 
-Napi::Value sharedBuffer(Napi::Env env, BufferRef frame) {
-  SharedBuffer* b = frame.release();
-  return Napi::Buffer<char>::New(
-      env, const_cast<char*>(b->data()), b->size(),
-      [](Napi::Env, char*, SharedBuffer* hint) { hint->unref(); }, b);
+napi_value sharedBuffer(napi_env env, SharedBuffer* b) {
+  napi_value out = nullptr;
+  if (napi_create_external_buffer(
+          env, b->size(), b->data(),
+          [](napi_env, void*, void* hint) { static_cast<SharedBuffer*>(hint)->unref(); }, b,
+          &out) != napi_ok) {
+    b->unref();
+    return nullptr;
+  }
+  return out;
 }
 
 Engine::Engine(Napi::Env env) : env_(env) {}
@@ -28,12 +35,12 @@ LoopContext* Engine::context() {
   if (ctx_ != nullptr) return ctx_;
   uv_loop_t* loop = nullptr;
   if (napi_get_uv_event_loop(env_, &loop) != napi_ok || loop == nullptr) {
-    Napi::Error::New(env_, "sse-native: no event loop").ThrowAsJavaScriptException();
+    throwStatus(env_, Status::kNoLoop);
     return nullptr;
   }
   ctx_ = LoopContext::create(loop, this);
   if (ctx_ == nullptr) {
-    Napi::Error::New(env_, "sse-native: out of memory").ThrowAsJavaScriptException();
+    throwStatus(env_, Status::kNoMemory);
     return nullptr;
   }
   // Without closing every handle at teardown, worker.terminate() aborts.
@@ -64,28 +71,33 @@ uint32_t Engine::add(Connection* c) {
   return id;
 }
 
-// Packs the turn's notifications as [id, kind, status] triples and makes
-// one call into JS. Ids of closed connections are released only after JS
-// has seen them, so JS never confuses a new connection with an old one.
 // Calls fn(argv) under `context` with the C API only: while a Worker is
 // torn down, libuv callbacks still run but JS cannot, and every call may
 // fail; then nothing is delivered (and nothing throws). A listener that
 // throws is handed to 'uncaughtException', never unwound through libuv.
-void Engine::callJs(napi_ref fn, size_t argc, napi_value* argv, napi_async_context context) {
+bool Engine::callJs(napi_ref fn, size_t argc, napi_value* argv, napi_async_context context) {
   napi_value callee, global, result;
-  if (napi_get_reference_value(env_, fn, &callee) != napi_ok || callee == nullptr) return;
-  if (napi_get_global(env_, &global) != napi_ok) return;
+  if (napi_get_reference_value(env_, fn, &callee) != napi_ok || callee == nullptr) return false;
+  if (napi_get_global(env_, &global) != napi_ok) return false;
   napi_status st = napi_make_callback(env_, context, global, callee, argc, argv, &result);
   if (st == napi_pending_exception) {
     napi_value err;
     if (napi_get_and_clear_last_exception(env_, &err) == napi_ok) napi_fatal_exception(env_, err);
   }
+  return st == napi_ok || st == napi_pending_exception;
 }
 
 // Packs the turn's notifications as [id, kind, status] triples and makes
-// one call into JS. Ids of closed connections are released only after JS
-// has seen them, so JS never confuses a new connection with an old one.
+// one call into JS: notify(records, n, buffers). A kData record's status is
+// the index of its Buffer in `buffers` (one Buffer per distinct shared
+// frame: members handed the same broadcast share one JS object). JS marks
+// the kData records whose sink took the bytes at once by overwriting their
+// kind with kDataAccepted; those are acknowledged here, after the call, so
+// the next buffer can go out in the same loop turn. Ids of closed members
+// are released only after JS has seen them, so JS never confuses a new
+// member with an old one.
 void Engine::onNotifications(const Notification* items, size_t n) {
+  bool delivered = false;
   napi_handle_scope scope;
   if (!notify_.IsEmpty() && napi_open_handle_scope(env_, &scope) == napi_ok) {
     napi_value recs = nullptr;
@@ -109,17 +121,39 @@ void Engine::onNotifications(const Notification* items, size_t n) {
     } else if (napi_get_reference_value(env_, records_, &recs) != napi_ok) {
       recs = nullptr;
     }
-    napi_value count;
-    if (recs != nullptr && napi_create_double(env_, static_cast<double>(n), &count) == napi_ok) {
-      for (size_t i = 0; i < n; ++i) {
-        records_data_[i * 3] = static_cast<int32_t>(reinterpret_cast<uintptr_t>(items[i].user_data));
-        records_data_[i * 3 + 1] = items[i].kind;
-        records_data_[i * 3 + 2] = items[i].status;
+    napi_value count, buffers = nullptr;
+    bool ok = recs != nullptr && napi_create_double(env_, static_cast<double>(n), &count) == napi_ok &&
+              napi_create_array(env_, &buffers) == napi_ok;
+    uint32_t nbuf = 0;
+    const SharedBuffer* last = nullptr;
+    for (size_t i = 0; ok && i < n; ++i) {
+      int32_t status = items[i].status;
+      if (items[i].kind == Notification::kData) {
+        // Consecutive members handed the same frame share its Buffer.
+        if (items[i].data != last || nbuf == 0) {
+          items[i].data->ref();
+          napi_value b = sharedBuffer(env_, items[i].data);
+          ok = b != nullptr && napi_set_element(env_, buffers, nbuf++, b) == napi_ok;
+          last = items[i].data;
+        }
+        status = static_cast<int32_t>(nbuf - 1);
       }
-      napi_value argv[2] = {recs, count};
-      callJs(notify_, 2, argv, async_context_);
+      records_data_[i * 3] = static_cast<int32_t>(reinterpret_cast<uintptr_t>(items[i].user_data));
+      records_data_[i * 3 + 1] = items[i].kind;
+      records_data_[i * 3 + 2] = status;
+    }
+    if (ok) {
+      napi_value argv[3] = {recs, count, buffers};
+      delivered = callJs(notify_, 3, argv, async_context_);
     }
     napi_close_handle_scope(env_, scope);
+  }
+  if (delivered) {
+    for (size_t i = 0; i < n; ++i) {
+      if (items[i].kind != Notification::kData || records_data_[i * 3 + 1] != kDataAccepted) continue;
+      uint32_t id = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(items[i].user_data));
+      if (id < slots_.size() && slots_[id] == items[i].connection) items[i].connection->acknowledge();
+    }
   }
   for (size_t i = 0; i < n; ++i) {
     if (items[i].kind != Notification::kClose) continue;
@@ -136,10 +170,10 @@ void Engine::onNotifications(const Notification* items, size_t n) {
   }
 }
 
-// Hands a broadcast published on another thread to JS, for the members JS
-// writes itself: remote(key, frame: Buffer, event, data, id, retry).
+// Hands a broadcast published on another thread to JS for this thread's
+// function members: remote(key, ids: Int32Array, event, data, id, retry).
 void Engine::onRemoteBroadcast(std::string_view key, const Message& msg,
-                               const BufferRef& frame) {
+                               const std::vector<HubMember*>& functions) {
   if (remote_.IsEmpty()) return;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env_, &scope) != napi_ok) return;
@@ -147,14 +181,16 @@ void Engine::onRemoteBroadcast(std::string_view key, const Message& msg,
     if (!has) return napi_get_undefined(env_, out) == napi_ok;
     return napi_create_string_utf8(env_, v.data(), v.size(), out) == napi_ok;
   };
-  napi_value argv[6];
-  SharedBuffer* b = frame.share().release();
+  napi_value argv[6], ab;
+  void* data = nullptr;
   bool ok = str(true, key, &argv[0]) &&
-            napi_create_external_buffer(
-                env_, b->size(), const_cast<char*>(b->data()),
-                [](napi_env, void*, void* hint) { static_cast<SharedBuffer*>(hint)->unref(); }, b,
-                &argv[1]) == napi_ok;
-  if (!ok) b->unref();
+            napi_create_arraybuffer(env_, functions.size() * sizeof(int32_t), &data, &ab) == napi_ok &&
+            napi_create_typedarray(env_, napi_int32_array, functions.size(), ab, 0, &argv[1]) == napi_ok;
+  if (ok) {
+    for (size_t i = 0; i < functions.size(); ++i) {
+      static_cast<int32_t*>(data)[i] = static_cast<int32_t>(idOf(functions[i]));
+    }
+  }
   ok = ok && str(msg.has_event, msg.event, &argv[2]) && str(msg.has_data, msg.data, &argv[3]) &&
        str(msg.has_id, msg.id, &argv[4]) &&
        (msg.has_retry ? napi_create_double(env_, static_cast<double>(msg.retry), &argv[5])

@@ -12,6 +12,7 @@
 
 #include "core/io/connection.h"
 #include "core/io/loop_context.h"
+#include "addon/errors.h"
 
 namespace sse::addon {
 
@@ -36,10 +37,16 @@ class Engine : public LoopObserver {
 
   void onNotifications(const Notification* items, size_t n) override;
   void onRemoteBroadcast(std::string_view key, const Message& msg,
-                         const BufferRef& frame) override;
+                         const std::vector<HubMember*>& functions) override;
+  // The id JS knows a member by.
+  static uint32_t idOf(const HubMember* m) {
+    return static_cast<uint32_t>(
+        reinterpret_cast<uintptr_t>(static_cast<const Connection*>(m)->user_data()));
+  }
 
  private:
-  void callJs(napi_ref fn, size_t argc, napi_value* argv, napi_async_context context);
+  // True if JS ran (a throw included); false if the call could not be made.
+  bool callJs(napi_ref fn, size_t argc, napi_value* argv, napi_async_context context);
   static void cleanupHook(napi_async_cleanup_hook_handle handle, void* arg);
   static void destroyedCb(void* arg);
 
@@ -59,8 +66,9 @@ class Engine : public LoopObserver {
 
 void initEngine(Napi::Env env, Napi::Object exports);
 
-// A Buffer over a shared frame (no copy), holding its reference until collected.
-Napi::Value sharedBuffer(Napi::Env env, BufferRef frame);
+// A Buffer over a shared frame (no copy) holding one reference of it until
+// collected; nullptr (reference released) if it cannot be made.
+napi_value sharedBuffer(napi_env env, SharedBuffer* adopted);
 
 }  // namespace sse::addon
 

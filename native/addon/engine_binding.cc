@@ -1,5 +1,6 @@
-// JS functions of the connection engine: adopt, send, flush, close and the
-// notification hook. Converts only; the bytes come from native/core.
+// JS functions of the member engine: open, adopt, attach, send, flush,
+// close, acknowledge, limits and the notification hook. Converts only; the
+// bytes come from native/core, and every error is thrown by errors.cc.
 #include <uv.h>
 
 #include <string>
@@ -9,6 +10,7 @@
 #include "addon/engine.h"
 #include "core/frame.h"
 #include "core/http_head.h"
+#include "core/status_map.h"
 
 namespace sse::addon {
 namespace {
@@ -18,7 +20,14 @@ Engine* engineOf(Napi::Env env) { return &env.GetInstanceData<Addon>()->engine_;
 uint32_t u32(const Napi::Value& v) { return v.As<Napi::Number>().Uint32Value(); }
 double num(const Napi::Value& v) { return v.As<Napi::Number>().DoubleValue(); }
 
-// buildHead(status, reason, names[], values[]) -> Buffer | [HeadStatus, index]
+// A numeric option of `o` (lib/ has validated them), or `fallback`.
+double option(const Napi::Object& o, const char* name, double fallback) {
+  Napi::Value v = o.Get(name);
+  return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : fallback;
+}
+
+// buildHead(status, reason, names[], values[]) -> Buffer; throws the core's
+// status (naming the bad header) otherwise.
 Napi::Value JS_buildHead(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto names = info[2].As<Napi::Array>();
@@ -39,46 +48,102 @@ Napi::Value JS_buildHead(const Napi::CallbackInfo& info) {
   HeadStatus st =
       buildResponseHead(static_cast<int>(num(info[0])), storage[0], headers, &head, &bad);
   if (st != HeadStatus::kOk) {
-    Napi::Array r = Napi::Array::New(env, 2);
-    r.Set(0u, Napi::Number::New(env, static_cast<int>(st)));
-    r.Set(1u, Napi::Number::New(env, static_cast<double>(bad)));
-    return r;
+    std::string what = st == HeadStatus::kInvalidStatus || st == HeadStatus::kInvalidReason
+                           ? std::string("response head")
+                           : "header " + storage[1 + 2 * bad];
+    throwStatus(env, statusOf(st), what);
+    return env.Null();
   }
   return Napi::Buffer<char>::Copy(env, head.data(), head.size());
 }
 
-// adopt(fd, head, highWaterMark, maxBuffered, policy, heartbeatMs, idleMs,
-// maxDurationMs) -> id (>= 0) or a negative libuv error code.
-Napi::Value JS_adopt(const Napi::CallbackInfo& info) {
+// open({ highWaterMark, maxBuffered, policy, heartbeatMs, idleTimeoutMs,
+// maxDurationMs, address? }) -> member id of a held external member.
+Napi::Value JS_open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Engine* engine = engineOf(env);
   LoopContext* ctx = engine->context();
   if (ctx == nullptr) return env.Null();
-  int fd = info[0].As<Napi::Number>().Int32Value();
-  auto head = info[1].As<Napi::Uint8Array>();
-  ConnectionOptions o;
-  o.high_water_mark = static_cast<size_t>(num(info[2]));
-  o.max_buffered = static_cast<size_t>(num(info[3]));
-  o.policy = u32(info[4]) == 1 ? SlowConsumerPolicy::kDrop : SlowConsumerPolicy::kClose;
-  o.heartbeat_ms = static_cast<uint64_t>(num(info[5]));
-  o.idle_timeout_ms = static_cast<uint64_t>(num(info[6]));
-  o.max_duration_ms = static_cast<uint64_t>(num(info[7]));
-  BufferRef head_ref(SharedBuffer::copyOf(head.Data(), head.ByteLength()));
-  if (!head_ref) return Napi::Number::New(env, UV_ENOMEM);
-  Connection* c = nullptr;
-  int rc = Connection::adopt(ctx, fd, o, std::move(head_ref), nullptr, &c);
-  if (rc != 0) return Napi::Number::New(env, rc);
-  return Napi::Number::New(env, engine->add(c));
+  Napi::Object o = info[0].As<Napi::Object>();
+  ConnectionOptions c;
+  c.high_water_mark = static_cast<size_t>(option(o, "highWaterMark", 64 * 1024));
+  c.max_buffered = static_cast<size_t>(option(o, "maxBuffered", 1024 * 1024));
+  c.policy = option(o, "policy", 0) == static_cast<double>(SlowConsumerPolicy::kDrop)
+                 ? SlowConsumerPolicy::kDrop
+                 : SlowConsumerPolicy::kClose;
+  c.heartbeat_ms = static_cast<uint64_t>(option(o, "heartbeatMs", 15000));
+  c.idle_timeout_ms = static_cast<uint64_t>(option(o, "idleTimeoutMs", 0));
+  c.max_duration_ms = static_cast<uint64_t>(option(o, "maxDurationMs", 0));
+  std::string address;
+  Napi::Value a = o.Get("address");
+  if (a.IsString()) address = a.As<Napi::String>().Utf8Value();
+  Connection* m = Connection::createExternal(ctx, c, address, nullptr);
+  if (m == nullptr) {
+    throwStatus(env, Status::kNoMemory);
+    return env.Null();
+  }
+  return Napi::Number::New(env, engine->add(m));
 }
 
-// send(id, event?, data?, id?, retry?, comment?) -> SendResult (0 success,
-// 1 backpressure, 2 dropped, 3 closed) or -FrameStatus for a bad field.
+// openFunction() -> member id of a function member.
+Napi::Value JS_openFunction(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Engine* engine = engineOf(env);
+  LoopContext* ctx = engine->context();
+  if (ctx == nullptr) return env.Null();
+  Connection* m = Connection::createFunction(ctx, nullptr);
+  if (m == nullptr) {
+    throwStatus(env, Status::kNoMemory);
+    return env.Null();
+  }
+  return Napi::Number::New(env, engine->add(m));
+}
+
+// adoptSocket(id, fd, head) -> 0, or a negative libuv error code (the member
+// is then unchanged: JS falls back to res.write).
+Napi::Value JS_adoptSocket(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Connection* c = engineOf(env)->get(u32(info[0]));
+  if (c == nullptr) return Napi::Number::New(env, UV_EINVAL);
+  auto head = info[2].As<Napi::Uint8Array>();
+  BufferRef head_ref(SharedBuffer::copyOf(head.Data(), head.ByteLength()));
+  if (!head_ref) return Napi::Number::New(env, UV_ENOMEM);
+  return Napi::Number::New(env, c->adoptSocket(info[1].As<Napi::Number>().Int32Value(),
+                                               std::move(head_ref)));
+}
+
+// attach(id): a sink is ready; queued bytes are handed over from now on.
+Napi::Value JS_attach(const Napi::CallbackInfo& info) {
+  Connection* c = engineOf(info.Env())->get(u32(info[0]));
+  if (c != nullptr) c->attach();
+  return info.Env().Undefined();
+}
+
+// ack(id): the sink took the last buffer it was handed.
+Napi::Value JS_ack(const Napi::CallbackInfo& info) {
+  Connection* c = engineOf(info.Env())->get(u32(info[0]));
+  if (c != nullptr) c->acknowledge();
+  return info.Env().Undefined();
+}
+
+// gone(id, status): the external sink's client left (UV_EOF) or failed.
+Napi::Value JS_gone(const Napi::CallbackInfo& info) {
+  Connection* c = engineOf(info.Env())->get(u32(info[0]));
+  if (c != nullptr) c->gone(info[1].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
+
+// send(id, event?, data?, id?, retry?, comment?) -> SendResult; a bad field
+// throws (nothing is sent).
 Napi::Value JS_send(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Message m;
   if (!readMessage(info, 1, &m)) return env.Null();
   FrameStatus st = validateMessage(m);
-  if (st != FrameStatus::kOk) return Napi::Number::New(env, -static_cast<int>(st));
+  if (st != FrameStatus::kOk) {
+    throwStatus(env, statusOf(st));
+    return env.Null();
+  }
   Connection* c = engineOf(env)->get(u32(info[0]));
   if (c == nullptr || !c->isOpen()) {
     return Napi::Number::New(env, static_cast<int>(SendResult::kClosed));
@@ -129,32 +194,76 @@ Napi::Value JS_closeAll(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// setNotify(fn(records: Int32Array, n)) ; records hold [id, kind, status] * n
+// setNotify(fn(records: Int32Array, n, buffers: Buffer[])); records hold
+// [id, kind, status] * n (see Engine::onNotifications).
 Napi::Value JS_setNotify(const Napi::CallbackInfo& info) {
   engineOf(info.Env())->setNotify(info[0].As<Napi::Function>());
   return info.Env().Undefined();
 }
 
-// stats() -> the LoopContext counters
+// setLimits({ maxConnections, maxPerKey, maxPerAddress }); absent or
+// Infinity: no limit.
+Napi::Value JS_setLimits(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  LoopContext* ctx = engineOf(env)->context();
+  if (ctx == nullptr) return env.Null();
+  Napi::Object o = info[0].As<Napi::Object>();
+  auto limit = [&](const char* name) {
+    double v = option(o, name, -1);
+    return v < 0 || v >= 1.8e19 ? UINT64_MAX : static_cast<uint64_t>(v);
+  };
+  ConnectionLimits l;
+  l.max_connections = limit("maxConnections");
+  l.max_per_key = limit("maxPerKey");
+  l.max_per_address = limit("maxPerAddress");
+  ctx->setLimits(l);
+  return env.Undefined();
+}
+
+// checkLimits(address | undefined, keys: string[]) -> Status (0: may open).
+Napi::Value JS_checkLimits(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  LoopContext* ctx = engineOf(env)->context();
+  if (ctx == nullptr) return env.Null();
+  std::string address;
+  if (info[0].IsString()) address = info[0].As<Napi::String>().Utf8Value();
+  std::vector<std::string> keys;
+  auto arr = info[1].As<Napi::Array>();
+  for (uint32_t i = 0; i < arr.Length(); ++i) keys.push_back(arr.Get(i).As<Napi::String>().Utf8Value());
+  return Napi::Number::New(env, static_cast<int>(ctx->checkLimits(address, keys)));
+}
+
+// stats() -> the LoopContext and hub counters
 Napi::Value JS_stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Engine* engine = engineOf(env);
   LoopStats s;
-  if (engine->hasContext()) s = engine->context()->stats();
+  HubStats h;
+  size_t members = 0;
+  if (engine->hasContext()) {
+    s = engine->context()->stats();
+    h = engine->context()->hub().stats();
+    members = engine->context()->hub().distinctMembers();
+  }
   Napi::Object o = Napi::Object::New(env);
   o.Set("connectionsOpen", static_cast<double>(s.connections_open));
   o.Set("connectionsAdopted", static_cast<double>(s.connections_adopted));
+  o.Set("streamsOpened", static_cast<double>(s.streams_opened));
   o.Set("bytesWritten", static_cast<double>(s.bytes_written));
   o.Set("heartbeatsSent", static_cast<double>(s.heartbeats_sent));
   o.Set("drops", static_cast<double>(s.drops));
   o.Set("slowConsumerCloses", static_cast<double>(s.slow_consumer_closes));
   o.Set("tryWrites", static_cast<double>(s.try_writes));
   o.Set("queuedWrites", static_cast<double>(s.queued_writes));
+  o.Set("handoffs", static_cast<double>(s.handoffs));
   o.Set("notificationBatches", static_cast<double>(s.notification_batches));
   o.Set("eventsSent", static_cast<double>(s.events_sent));
-  o.Set("broadcasts", static_cast<double>(s.broadcasts));
-  o.Set("replayedEvents", static_cast<double>(s.replayed_events));
-  o.Set("replayGaps", static_cast<double>(s.replay_gaps));
+  o.Set("refused", static_cast<double>(s.refused));
+  o.Set("timerVisits", static_cast<double>(s.timer_visits));
+  o.Set("broadcasts", static_cast<double>(h.broadcasts));
+  o.Set("replayedEvents", static_cast<double>(h.replayed_events));
+  o.Set("replayGaps", static_cast<double>(h.replay_gaps));
+  o.Set("hubMembers", static_cast<double>(members));
   return o;
 }
 
@@ -163,20 +272,37 @@ Napi::Value JS_errName(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), uv_err_name(info[0].As<Napi::Number>().Int32Value()));
 }
 
+// setErrorFactory(fn(kind, code, message) -> Error)
+Napi::Value JS_setErrorFactory(const Napi::CallbackInfo& info) {
+  setErrorFactory(info.Env(), info[0]);
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void initEngine(Napi::Env env, Napi::Object exports) {
-  exports.Set("buildHead", Napi::Function::New(env, JS_buildHead, "buildHead"));
-  exports.Set("adopt", Napi::Function::New(env, JS_adopt, "adopt"));
-  exports.Set("send", Napi::Function::New(env, JS_send, "send"));
-  exports.Set("sendBytes", Napi::Function::New(env, JS_sendBytes, "sendBytes"));
-  exports.Set("flush", Napi::Function::New(env, JS_flush, "flush"));
-  exports.Set("close", Napi::Function::New(env, JS_close, "close"));
-  exports.Set("bufferedAmount", Napi::Function::New(env, JS_bufferedAmount, "bufferedAmount"));
-  exports.Set("closeAll", Napi::Function::New(env, JS_closeAll, "closeAll"));
-  exports.Set("setNotify", Napi::Function::New(env, JS_setNotify, "setNotify"));
-  exports.Set("stats", Napi::Function::New(env, JS_stats, "stats"));
-  exports.Set("errName", Napi::Function::New(env, JS_errName, "errName"));
+  auto fn = [&](const char* name, Napi::Value (*f)(const Napi::CallbackInfo&)) {
+    exports.Set(name, Napi::Function::New(env, f, name));
+  };
+  fn("buildHead", JS_buildHead);
+  fn("open", JS_open);
+  fn("openFunction", JS_openFunction);
+  fn("adoptSocket", JS_adoptSocket);
+  fn("attach", JS_attach);
+  fn("ack", JS_ack);
+  fn("gone", JS_gone);
+  fn("send", JS_send);
+  fn("sendBytes", JS_sendBytes);
+  fn("flush", JS_flush);
+  fn("close", JS_close);
+  fn("bufferedAmount", JS_bufferedAmount);
+  fn("closeAll", JS_closeAll);
+  fn("setNotify", JS_setNotify);
+  fn("setLimits", JS_setLimits);
+  fn("checkLimits", JS_checkLimits);
+  fn("stats", JS_stats);
+  fn("errName", JS_errName);
+  fn("setErrorFactory", JS_setErrorFactory);
 }
 
 }  // namespace sse::addon

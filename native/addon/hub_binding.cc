@@ -1,5 +1,6 @@
-// JS functions of the hub: keys of adopted connections, broadcast, replay.
-// Converts only; frames, ids and the replay ring are native/core's.
+// JS functions of the hub, the only registry: keys of members, broadcast,
+// counts. Converts only; frames, ids, replay and the cross-thread publish
+// are native/core's.
 #include <string>
 #include <string_view>
 #include <vector>
@@ -7,18 +8,13 @@
 #include "addon/addon.h"
 #include "addon/engine.h"
 #include "core/frame.h"
-#include "core/io/hub.h"
+#include "core/hub.h"
+#include "core/status_map.h"
 
 namespace sse::addon {
 namespace {
 
 Addon* addonOf(Napi::Env env) { return env.GetInstanceData<Addon>(); }
-
-// The loop's hub, created with the engine's context on first use.
-Hub* hubOf(Napi::Env env) {
-  LoopContext* ctx = addonOf(env)->engine_.context();
-  return ctx == nullptr ? nullptr : &ctx->hub();
-}
 
 bool readKey(const Napi::CallbackInfo& info, std::string* key) {
   return readUtf8(info.Env(), info[0], key);
@@ -28,22 +24,22 @@ bool readKey(const Napi::CallbackInfo& info, std::string* key) {
 Napi::Value JS_hubConfigure(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Addon* addon = addonOf(env);
-  Hub* hub = hubOf(env);
-  if (hub == nullptr || !readKey(info, &addon->key_)) return env.Undefined();
-  hub->configure(addon->key_, static_cast<size_t>(info[1].As<Napi::Number>().DoubleValue()),
-                 static_cast<uint64_t>(info[2].As<Napi::Number>().DoubleValue()));
+  LoopContext* ctx = addon->engine_.context();
+  if (ctx == nullptr || !readKey(info, &addon->key_)) return env.Undefined();
+  ctx->hub().configure(addon->key_, static_cast<size_t>(info[1].As<Napi::Number>().DoubleValue()),
+                       static_cast<uint64_t>(info[2].As<Napi::Number>().DoubleValue()));
   return env.Undefined();
 }
 
-// hubJoin(key, connectionId, lastEventId?) -> replayed frames (>= 0), or
-// -1 already a member, -2 closed, -3 joined after the sse-gap event.
+// hubJoin(key, memberId, lastEventId?) -> Join: JOINED, JOINED_AFTER_GAP
+// (an sse-gap event went first), ALREADY or CLOSED (constants.Join).
 Napi::Value JS_hubJoin(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Addon* addon = addonOf(env);
-  Hub* hub = hubOf(env);
-  if (hub == nullptr || !readKey(info, &addon->key_)) return env.Null();
+  LoopContext* ctx = addon->engine_.context();
+  if (ctx == nullptr || !readKey(info, &addon->key_)) return env.Null();
   Connection* c = addon->engine_.get(info[1].As<Napi::Number>().Uint32Value());
-  if (c == nullptr) return Napi::Number::New(env, -2);
+  if (c == nullptr) return Napi::Number::New(env, kJoinClosed);
   std::string_view last;
   const std::string_view* last_ptr = nullptr;
   if (info[2].IsString()) {
@@ -51,69 +47,86 @@ Napi::Value JS_hubJoin(const Napi::CallbackInfo& info) {
     last = addon->scratch_[0];
     last_ptr = &last;
   }
-  size_t replayed = 0;
   bool gap = false;
-  switch (hub->join(addon->key_, c, last_ptr, &replayed, &gap)) {
-    case Hub::Join::kAlready: return Napi::Number::New(env, -1);
-    case Hub::Join::kClosed: return Napi::Number::New(env, -2);
+  switch (ctx->hub().join(addon->key_, c, last_ptr, nullptr, &gap)) {
+    case Hub::Join::kAlready: return Napi::Number::New(env, kJoinAlready);
+    case Hub::Join::kClosed: return Napi::Number::New(env, kJoinClosed);
     case Hub::Join::kJoined: break;
   }
-  return Napi::Number::New(env, gap ? -3 : static_cast<double>(replayed));
+  return Napi::Number::New(env, gap ? kJoinedAfterGap : kJoined);
 }
 
-// hubLeave(key, connectionId) -> was a member
+// hubLeave(key, memberId) -> was a member
 Napi::Value JS_hubLeave(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Addon* addon = addonOf(env);
-  Hub* hub = hubOf(env);
-  if (hub == nullptr || !readKey(info, &addon->key_)) return env.Null();
+  LoopContext* ctx = addon->engine_.context();
+  if (ctx == nullptr || !readKey(info, &addon->key_)) return env.Null();
   Connection* c = addon->engine_.get(info[1].As<Napi::Number>().Uint32Value());
-  return Napi::Boolean::New(env, c != nullptr && hub->leave(addon->key_, c));
+  return Napi::Boolean::New(env, c != nullptr && ctx->hub().leave(addon->key_, c));
 }
 
-// hubBroadcast(key, wantFrame, event?, data?, id?, retry?, comment?)
-//   -> -FrameStatus on a bad field (nothing sent), else the number of
-//   adopted members it was offered to; the frame (a Buffer) is then left
-//   in lastFrame when wantFrame, for the members JS writes itself.
+// memberKeyCount(memberId) -> keys the member is in
+Napi::Value JS_memberKeyCount(const Napi::CallbackInfo& info) {
+  Connection* c = addonOf(info.Env())->engine_.get(info[0].As<Napi::Number>().Uint32Value());
+  return Napi::Number::New(info.Env(), c == nullptr ? 0.0 : static_cast<double>(c->hubKeys().size()));
+}
+
+// hubBroadcast(key, event?, data?, id?, retry?, comment?) -> the number of
+// members it reaches, or, when the key has function members, an Int32Array
+// [members, ...functionMemberIds] for JS to call them. A bad field throws
+// (nothing sent or recorded). Other threads' loops get it too (the core's
+// bus).
 Napi::Value JS_hubBroadcast(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Addon* addon = addonOf(env);
-  Hub* hub = hubOf(env);
-  if (hub == nullptr || !readKey(info, &addon->key_)) return env.Null();
-  bool want_frame = info[1].ToBoolean().Value();
+  LoopContext* ctx = addon->engine_.context();
+  if (ctx == nullptr || !readKey(info, &addon->key_)) return env.Null();
   Message m;
-  if (!readMessage(info, 2, &m)) return env.Null();
+  if (!readMessage(info, 1, &m)) return env.Null();
   BroadcastResult r;
-  BufferRef frame;
-  FrameStatus st = hub->broadcast(addon->key_, m, &r, want_frame ? &frame : nullptr);
-  if (st != FrameStatus::kOk) return Napi::Number::New(env, -static_cast<int>(st));
-  // The same broadcast on every other thread's loop (main thread, Workers).
-  addon->engine_.context()->publish(addon->key_, m);
-  if (want_frame) {
-    info.This().As<Napi::Object>().Set("lastFrame", sharedBuffer(env, std::move(frame)));
+  std::vector<HubMember*>& functions = addon->functions_;
+  functions.clear();
+  FrameStatus st = ctx->broadcast(addon->key_, m, &r, &functions);
+  if (st != FrameStatus::kOk) {
+    throwStatus(env, statusOf(st), "broadcast");
+    return env.Null();
   }
-  return Napi::Number::New(env, r.members);
-}
-
-// hubReplay(key, lastEventId) -> [gap: boolean, ...frames: Buffer[]]
-Napi::Value JS_hubReplay(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Addon* addon = addonOf(env);
-  Hub* hub = hubOf(env);
-  if (hub == nullptr || !readKey(info, &addon->key_)) return env.Null();
-  if (!readUtf8(env, info[1], &addon->scratch_[0])) return env.Null();
-  std::vector<BufferRef> frames;
-  bool gap = hub->replay(addon->key_, addon->scratch_[0], &frames) == ReplayRing::Since::kGap;
-  Napi::Array out = Napi::Array::New(env, frames.size() + 1);
-  out.Set(0u, Napi::Boolean::New(env, gap));
-  for (size_t i = 0; i < frames.size(); ++i) {
-    out.Set(static_cast<uint32_t>(i + 1), sharedBuffer(env, std::move(frames[i])));
+  if (functions.empty()) return Napi::Number::New(env, r.members);
+  Napi::Int32Array out = Napi::Int32Array::New(env, functions.size() + 1);
+  out[0] = static_cast<int32_t>(r.members);
+  for (size_t i = 0; i < functions.size(); ++i) {
+    out[i + 1] = static_cast<int32_t>(Engine::idOf(functions[i]));
   }
   return out;
 }
 
-// setRemote(fn(key, frame, event, data, id, retry)): broadcasts published
-// on other threads, for the members JS writes itself.
+// hubCount(key?) -> members of `key`; without a key, distinct members of
+// every key.
+Napi::Value JS_hubCount(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Addon* addon = addonOf(env);
+  if (!addon->engine_.hasContext()) return Napi::Number::New(env, 0);
+  Hub& hub = addon->engine_.context()->hub();
+  if (!info[0].IsString()) return Napi::Number::New(env, static_cast<double>(hub.distinctMembers()));
+  if (!readKey(info, &addon->key_)) return env.Null();
+  return Napi::Number::New(env, static_cast<double>(hub.memberCount(addon->key_)));
+}
+
+// hubKeys() -> { key: members } for every key with members
+Napi::Value JS_hubKeys(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Addon* addon = addonOf(env);
+  Napi::Object out = Napi::Object::New(env);
+  if (!addon->engine_.hasContext()) return out;
+  addon->engine_.context()->hub().forEachKey([&](const std::string& key, size_t n) {
+    out.Set(key, static_cast<double>(n));
+  });
+  return out;
+}
+
+// setRemote(fn(key, functionIds: Int32Array, event, data, id, retry)):
+// broadcasts published on other threads, for this thread's function members.
 Napi::Value JS_setRemote(const Napi::CallbackInfo& info) {
   addonOf(info.Env())->engine_.setRemote(info[0].As<Napi::Function>());
   return info.Env().Undefined();
@@ -127,7 +140,9 @@ void initHub(Napi::Env env, Napi::Object exports) {
   exports.Set("hubJoin", Napi::Function::New(env, JS_hubJoin, "hubJoin"));
   exports.Set("hubLeave", Napi::Function::New(env, JS_hubLeave, "hubLeave"));
   exports.Set("hubBroadcast", Napi::Function::New(env, JS_hubBroadcast, "hubBroadcast"));
-  exports.Set("hubReplay", Napi::Function::New(env, JS_hubReplay, "hubReplay"));
+  exports.Set("memberKeyCount", Napi::Function::New(env, JS_memberKeyCount, "memberKeyCount"));
+  exports.Set("hubCount", Napi::Function::New(env, JS_hubCount, "hubCount"));
+  exports.Set("hubKeys", Napi::Function::New(env, JS_hubKeys, "hubKeys"));
 }
 
 }  // namespace sse::addon

@@ -6,7 +6,8 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { createParser, type EventSourceMessage } from '../../lib/native/parser';
-import { closeAll, createSSEStream, openStreamCount, type SSEStream } from '../../lib/stream/stream';
+import { closeAll, createSSEStream, type SSEStream } from '../../lib/index';
+import { openStreamCount } from '../../lib/stream/stream';
 import type { SSEStreamOptions } from '../../lib/stream/options';
 import { native } from '../../lib/native/binding';
 

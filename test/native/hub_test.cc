@@ -1,6 +1,6 @@
 // The hub on real sockets: membership, broadcast of one shared frame, ids,
 // replay on join, members leaving every key when they close.
-#include "core/io/hub.h"
+#include "core/hub.h"
 
 #include <gtest/gtest.h>
 
@@ -64,7 +64,7 @@ TEST_F(HubTest, BroadcastReachesEveryMemberOfTheKeyOnly) {
   EXPECT_TRUE(readUntil(c, sizeof(kHead) - 1));
   EXPECT_EQ(c->got, kHead);
   EXPECT_EQ(send("nobody", "x").members, 0u);
-  EXPECT_EQ(ctx_->stats().broadcasts, 2u);
+  EXPECT_EQ(hub().stats().broadcasts, 2u);
   EXPECT_EQ(ctx_->stats().events_sent, 2u);
 }
 
@@ -152,7 +152,7 @@ TEST_F(HubTest, JoinWithLastIdReplaysThenGoesLive) {
   std::string want = "id: 4\ndata: e4\n\nid: 5\ndata: e5\n\nid: 6\ndata: live\n\n";
   ASSERT_TRUE(readUntil(a, want.size()));
   EXPECT_EQ(a->got, want);
-  EXPECT_EQ(ctx_->stats().replayed_events, 2u);
+  EXPECT_EQ(hub().stats().replayed_events, 2u);
 }
 
 TEST_F(HubTest, AnUnknownLastIdGetsTheGapEvent) {
@@ -167,7 +167,7 @@ TEST_F(HubTest, AnUnknownLastIdGetsTheGapEvent) {
   std::string want = "event: sse-gap\ndata: {\"lastEventId\":\"1\\\"\\\\\"}\n\n";
   ASSERT_TRUE(readUntil(a, want.size()));
   EXPECT_EQ(a->got, want);
-  EXPECT_EQ(ctx_->stats().replay_gaps, 1u);
+  EXPECT_EQ(hub().stats().replay_gaps, 1u);
 }
 
 TEST_F(HubTest, ABadFieldSendsNothingAndRecordsNothing) {

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <string_view>
 #include <utility>
 
 namespace sse {
@@ -91,75 +92,130 @@ void Connection::operator delete(void* p) noexcept {
 }
 #endif
 
-Connection::Connection(LoopContext* ctx, const ConnectionOptions& options,
+Connection::Connection(LoopContext* ctx, MemberKind kind, const ConnectionOptions& options,
                        void* user_data)
-    : ctx_(ctx),
+    : HubMember(kind == MemberKind::kFunction),
+      ctx_(ctx),
       user_data_(user_data),
       high_water_mark_(options.high_water_mark),
       max_buffered_(options.max_buffered),
       heartbeat_ms_(clampMs(options.heartbeat_ms)),
       idle_timeout_ms_(clampMs(options.idle_timeout_ms)),
       max_duration_ms_(clampMs(options.max_duration_ms)),
+      kind_(kind),
       policy_(options.policy) {
-  opened_ms_ = last_write_ms_ = last_event_ms_ = uv_now(ctx->loop());
+  opened_ms_ = last_write_ms_ = last_event_ms_ = ctx->now();
   tcp_.data = this;
+  timer_.owner = this;
 }
 
 Connection::~Connection() = default;
 
-int Connection::adopt(LoopContext* ctx, int fd,
-                      const ConnectionOptions& options, BufferRef head,
-                      void* user_data, Connection** out) {
-  if (out != nullptr) *out = nullptr;
-  if (ctx == nullptr || ctx->destroying_) return UV_EINVAL;
+// Opens the duplicate of `fd` as this member's socket and starts reading.
+// On failure nothing is left open except a handle that must be closed
+// (state_ tells: kClosing when the caller must wait for failedAdoptCloseCb).
+int Connection::openSocket(int fd) {
   int dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (dup < 0) return uv_translate_sys_error(errno);
 #ifdef __linux__
   // libuv (1.46 with io_uring) may close Node's fd before deleting it from
   // epoll, leaving a registration that would fire for our duplicate.
   // ENOENT (not registered, e.g. a private loop) is harmless.
-  epoll_ctl(uv_backend_fd(ctx->loop()), EPOLL_CTL_DEL, fd, nullptr);
+  epoll_ctl(uv_backend_fd(ctx_->loop()), EPOLL_CTL_DEL, fd, nullptr);
 #endif
-  Connection* c = new (std::nothrow) Connection(ctx, options, user_data);
-  if (c == nullptr) {
-    ::close(dup);
-    return UV_ENOMEM;
-  }
-  int err = uv_tcp_init(ctx->loop(), &c->tcp_);
+  int err = uv_tcp_init(ctx_->loop(), &tcp_);
   if (err != 0) {
-    delete c;
     ::close(dup);
     return err;
   }
-  err = uv_tcp_open(&c->tcp_, dup);
+  err = uv_tcp_open(&tcp_, dup);
   if (err != 0) {
     ::close(dup);  // not owned by the handle
   } else {
-    err = uv_read_start(reinterpret_cast<uv_stream_t*>(&c->tcp_), allocCb,
-                        readCb);
+    err = uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), allocCb, readCb);
   }
   if (err != 0) {
-    c->state_ = State::kClosing;
-    ctx->closingHandle();
-    uv_close(reinterpret_cast<uv_handle_t*>(&c->tcp_), failedAdoptCloseCb);
+    // The handle was initialised: it must be closed, on a later turn, and
+    // this member may not be freed before (see LoopContext::release).
+    handle_pending_ = true;
+    ctx_->closingHandle();
+    uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), failedAdoptCloseCb);
     return err;
   }
-  ctx->link(c);
-  ctx->noteTimings(c->heartbeat_ms_, c->idle_timeout_ms_, c->max_duration_ms_);
-  SharedBuffer* h = head.release();
-  if (h != nullptr && h->size() != 0) {
-    c->queue_.push(h);  // cannot fail: the inline slots are free
-    ctx->markDirty(c);
-  } else if (h != nullptr) {
-    h->unref();
+  kind_ = MemberKind::kSocket;
+  return 0;
+}
+
+int Connection::adopt(LoopContext* ctx, int fd,
+                      const ConnectionOptions& options, BufferRef head,
+                      void* user_data, Connection** out) {
+  if (out != nullptr) *out = nullptr;
+  if (ctx == nullptr || ctx->destroying_) return UV_EINVAL;
+  Connection* c = createExternal(ctx, options, std::string_view(), user_data);
+  if (c == nullptr) return UV_ENOMEM;
+  int err = c->adoptSocket(fd, std::move(head));
+  if (err != 0) {
+    c->finish(err);  // never reported: the caller gets the error instead
+    return err;
   }
   if (out != nullptr) *out = c;
   return 0;
 }
 
+Connection* Connection::createExternal(LoopContext* ctx, const ConnectionOptions& options,
+                                       std::string_view address, void* user_data) {
+  if (ctx == nullptr || ctx->destroying_) return nullptr;
+  Connection* c = new (std::nothrow) Connection(ctx, MemberKind::kExternal, options, user_data);
+  if (c == nullptr) return nullptr;
+  ctx->link(c);
+  if (!address.empty()) c->address_ = ctx->holdAddress(address);
+  ctx->noteTimings(c->heartbeat_ms_, c->idle_timeout_ms_, c->max_duration_ms_);
+  c->schedule(c->opened_ms_);
+  return c;
+}
+
+Connection* Connection::createFunction(LoopContext* ctx, void* user_data) {
+  if (ctx == nullptr || ctx->destroying_) return nullptr;
+  ConnectionOptions none;
+  none.heartbeat_ms = 0;
+  Connection* c = new (std::nothrow) Connection(ctx, MemberKind::kFunction, none, user_data);
+  if (c == nullptr) return nullptr;
+  ctx->link(c);
+  return c;
+}
+
+int Connection::adoptSocket(int fd, BufferRef head) {
+  if (kind_ != MemberKind::kExternal || deliverable_ || state_ != State::kOpen) return UV_EINVAL;
+  SharedBuffer* h = head.release();
+  if (h != nullptr && h->size() == 0) {
+    h->unref();
+    h = nullptr;
+  }
+  // Room for the head first: after the socket is open nothing may fail.
+  if (h != nullptr && !queue_.pushFront(h)) {
+    h->unref();
+    return UV_ENOMEM;
+  }
+  int err = openSocket(fd);
+  if (err != 0) {
+    if (h != nullptr) queue_.consume(h->size());  // take the head back off
+    return err;
+  }
+  ++ctx_->stats_.connections_adopted;
+  deliverable_ = true;
+  if (!queue_.empty()) ctx_->markDirty(this);
+  return 0;
+}
+
+void Connection::attach() {
+  if (kind_ != MemberKind::kExternal || deliverable_) return;
+  deliverable_ = true;
+  if (!queue_.empty() || state_ == State::kDraining) ctx_->markDirty(this);
+}
+
 SendResult Connection::send(BufferRef frame) {
   // Broadcasts of this turn not yet queued on it go first: order is kept.
-  if (!keys_.empty()) ctx_->hub_.sealFor(this);
+  if (!hubKeys().empty()) ctx_->hub_.sealFor(this);
   SharedBuffer* buf = frame.release();
   if (buf == nullptr) {
     if (state_ != State::kOpen) return SendResult::kClosed;
@@ -170,7 +226,7 @@ SendResult Connection::send(BufferRef frame) {
 }
 
 SendResult Connection::sendCopy(const char* data, size_t size) {
-  if (!keys_.empty()) ctx_->hub_.sealFor(this);
+  if (!hubKeys().empty()) ctx_->hub_.sealFor(this);
   if (state_ != State::kOpen) return SendResult::kClosed;
   SharedBuffer* buf = SharedBuffer::copyOf(data, size);
   if (buf == nullptr) {
@@ -180,8 +236,8 @@ SendResult Connection::sendCopy(const char* data, size_t size) {
   return enqueue(buf, 1);
 }
 
-void Connection::enqueueBatch(const BufferRef& joined, const std::vector<BufferRef>& frames) {
-  if (state_ != State::kOpen) return;
+void Connection::hubEnqueueBatch(const BufferRef& joined, const std::vector<BufferRef>& frames) {
+  if (state_ != State::kOpen || kind_ == MemberKind::kFunction) return;
   if (joined && queue_.bytes() + joined.size() <= max_buffered_) {
     enqueue(joined.share().release(), static_cast<uint32_t>(frames.size()));
     return;
@@ -193,7 +249,7 @@ void Connection::enqueueBatch(const BufferRef& joined, const std::vector<BufferR
 
 // Takes the reference `buf` in every case.
 SendResult Connection::enqueue(SharedBuffer* buf, uint32_t events) {
-  if (state_ != State::kOpen) {
+  if (state_ != State::kOpen || kind_ == MemberKind::kFunction) {
     buf->unref();
     return SendResult::kClosed;
   }
@@ -221,10 +277,10 @@ SendResult Connection::enqueue(SharedBuffer* buf, uint32_t events) {
     want_drain_ = true;
     if (queue_.empty()) maybeDrain();
     return SendResult::kDropped;
-  } else {
+  } else if (kind_ == MemberKind::kSocket || deliverable_) {
     ctx_->markDirty(this);
   }
-  uint64_t now = uv_now(ctx_->loop());
+  uint64_t now = ctx_->now();
   last_write_ms_ = now;
   if (events != 0) {
     last_event_ms_ = now;
@@ -238,7 +294,7 @@ SendResult Connection::enqueue(SharedBuffer* buf, uint32_t events) {
 }
 
 void Connection::flush() {
-  if (!keys_.empty()) ctx_->hub_.sealFor(this);
+  if (!hubKeys().empty()) ctx_->hub_.sealFor(this);
   if (state_ == State::kOpen || state_ == State::kDraining) flushNow();
 }
 
@@ -246,29 +302,76 @@ void Connection::close(bool graceful) { closeWith(graceful, 0); }
 
 void Connection::closeWith(bool graceful, int status) {
   if (state_ >= State::kClosing) return;
-  if (!keys_.empty()) {
+  if (!hubKeys().empty()) {
     // Broadcast to it before a graceful close: still delivered. Then no
     // broadcast reaches a closing member.
     if (graceful && state_ == State::kOpen) ctx_->hub_.sealFor(this);
     ctx_->hub_.leaveAll(this);
     if (state_ >= State::kClosing) return;  // that batch closed it (kClose policy)
   }
-  if (graceful) {
+  if (graceful && kind_ != MemberKind::kFunction) {
     if (state_ != State::kOpen) return;
     state_ = State::kDraining;
     close_status_ = status;
-    close_started_ms_ = uv_now(ctx_->loop());
+    close_started_ms_ = ctx_->now();
     want_drain_ = false;
-    ctx_->markDirty(this);  // the flush writes the rest, then shuts down
+    schedule(close_started_ms_);
+    // The flush writes the rest, then shuts down (a held external member
+    // waits for a sink to be attached, within the drain limit).
+    if (kind_ == MemberKind::kSocket || deliverable_) ctx_->markDirty(this);
     return;
   }
   if (close_status_ == 0) close_status_ = status;
+  if (kind_ != MemberKind::kSocket) {
+    finish(close_status_);
+    return;
+  }
   state_ = State::kClosing;
+  ctx_->wheel_.cancel(&timer_);
   ctx_->closingHandle();
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), closeCb);
 }
 
-// Called by the LoopContext's one timer for every live connection.
+void Connection::finish(int status) {
+  if (state_ == State::kClosed) return;
+  if (!hubKeys().empty()) ctx_->hub_.leaveAll(this);
+  close_status_ = status;
+  state_ = State::kClosed;
+  queue_.clear();
+  handed_ = false;
+  ctx_->wheel_.cancel(&timer_);
+  ctx_->unlink(this);
+  if (ctx_->destroying_) {
+    ctx_->release(this);
+  } else {
+    ctx_->notify(this, Notification::kClose, close_status_);  // frees later
+  }
+}
+
+void Connection::schedule(uint64_t now) {
+  uint64_t due = UINT64_MAX;
+  auto at = [&](uint64_t from, uint64_t ms) {
+    if (ms != 0 && from + ms < due) due = from + ms;
+  };
+  if (state_ == State::kOpen) {
+    at(opened_ms_, max_duration_ms_);
+    at(last_event_ms_, idle_timeout_ms_);
+    // A heartbeat is due after heartbeat_ms unwritten; while the queue is
+    // not empty, check again a period later.
+    at(queue_.empty() ? last_write_ms_ : now, heartbeat_ms_);
+  } else if (state_ == State::kDraining || state_ == State::kShutdown) {
+    at(close_started_ms_, kDrainTimeoutMs);
+  }
+  if (due == UINT64_MAX) {
+    ctx_->wheel_.cancel(&timer_);
+  } else {
+    ctx_->wheel_.schedule(&timer_, due);
+  }
+}
+
+// Called by the LoopContext's timer wheel when this member's earliest
+// deadline passed. Writes since then moved the deadlines on: each is checked
+// against the clock, and the next one scheduled.
 void Connection::tick(uint64_t now) {
   if (state_ == State::kOpen) {
     if (max_duration_ms_ != 0 && now - opened_ms_ >= max_duration_ms_) {
@@ -287,8 +390,10 @@ void Connection::tick(uint64_t now) {
     // A client that stops reading must not hold a graceful close forever.
     if (now - close_started_ms_ >= kDrainTimeoutMs) {
       closeWith(false, UV_ETIMEDOUT);
+      return;
     }
   }
+  if (state_ < State::kClosing) schedule(now);
 }
 
 void Connection::allocCb(uv_handle_t* handle, size_t, uv_buf_t* buf) {
@@ -308,21 +413,17 @@ void Connection::readCb(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
 void Connection::closeCb(uv_handle_t* handle) {
   Connection* c = static_cast<Connection*>(handle->data);
   LoopContext* ctx = c->ctx_;
-  c->queue_.clear();
-  c->state_ = State::kClosed;
-  ctx->unlink(c);
-  if (ctx->destroying_) {
-    delete c;
-  } else {
-    ctx->notify(c, Notification::kClose, c->close_status_);  // frees later
-  }
-  ctx->handleClosed();  // may free ctx
+  c->finish(c->close_status_);  // may free c while the context is destroyed
+  ctx->handleClosed();          // may free ctx
 }
 
+// The handle of a socket that could not be opened: the member itself lives
+// on (held, or finished by adopt()) and is freed only once this ran.
 void Connection::failedAdoptCloseCb(uv_handle_t* handle) {
   Connection* c = static_cast<Connection*>(handle->data);
   LoopContext* ctx = c->ctx_;
-  delete c;
+  c->handle_pending_ = false;
+  if (c->free_pending_) delete c;
   ctx->handleClosed();
 }
 
@@ -333,6 +434,10 @@ void Connection::failedAdoptCloseCb(uv_handle_t* handle) {
 // its callback (so bytes never reorder).
 void Connection::flushNow() {
   if (state_ != State::kOpen && state_ != State::kDraining) return;
+  if (kind_ != MemberKind::kSocket) {
+    handOff();
+    return;
+  }
   if (write_req_ != nullptr) return;  // writeCb marks us dirty again
   while (!queue_.empty()) {
     uv_buf_t bufs[kMaxIov];
@@ -357,6 +462,53 @@ void Connection::flushNow() {
   } else if (state_ == State::kDraining && queue_.allInflight()) {
     startShutdown();  // libuv runs it after the write in flight
   }
+}
+
+// External: what is queued goes to the embedder as one buffer (a share of
+// the frame itself when it is the only one, else one copy of them all), and
+// its slots count as in flight until acknowledge(). One buffer at a time:
+// bytes never reorder and the queue measures what the sink has not taken.
+void Connection::handOff() {
+  if (!deliverable_ || handed_) return;  // acknowledge() marks us dirty again
+  if (queue_.empty()) {
+    if (state_ == State::kDraining) finish(close_status_);
+    return;
+  }
+  uv_buf_t bufs[kMaxIov];
+  size_t total;
+  uint32_t n = queue_.fill(bufs, kMaxIov, &total);
+  size_t offset;
+  SharedBuffer* first = queue_.frontBuffer(&offset);
+  SharedBuffer* out;
+  if (n == 1 && offset == 0) {
+    first->ref();  // the queue keeps its own reference
+    out = first;
+  } else {
+    out = SharedBuffer::create(total);
+    if (out == nullptr) {
+      closeWith(false, UV_ENOMEM);
+      return;
+    }
+    char* p = out->data();
+    for (uint32_t i = 0; i < n; ++i) {
+      std::memcpy(p, bufs[i].base, bufs[i].len);
+      p += bufs[i].len;
+    }
+  }
+  queue_.markInflight(n);
+  handed_ = true;
+  ++ctx_->stats_.handoffs;
+  ctx_->notifyData(this, out);
+}
+
+void Connection::acknowledge() {
+  if (!handed_) return;
+  handed_ = false;
+  ctx_->stats_.bytes_written += queue_.popInflight();
+  if (state_ == State::kDraining || (state_ == State::kOpen && !queue_.empty())) {
+    ctx_->markDirty(this);
+  }
+  if (state_ == State::kOpen) maybeDrain();
 }
 
 void Connection::writeRest() {

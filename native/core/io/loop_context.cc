@@ -1,6 +1,7 @@
 #include "core/io/loop_context.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <new>
 #include <utility>
 
@@ -95,14 +96,60 @@ void LoopContext::asyncCb(uv_async_t* handle) {
     if (self->destroying_) return;
     Message m = p.view();
     BroadcastResult r;
-    BufferRef frame;
-    if (self->hub_.broadcast(p.key, m, &r, &frame) != FrameStatus::kOk) continue;
-    if (self->observer_ != nullptr) self->observer_->onRemoteBroadcast(p.key, m, frame);
+    std::vector<HubMember*>& functions = self->scratch_functions_;
+    functions.clear();
+    if (self->hub_.broadcast(p.key, m, &r, &functions) != FrameStatus::kOk) continue;
+    if (self->observer_ != nullptr && !functions.empty()) {
+      self->observer_->onRemoteBroadcast(p.key, m, functions);
+    }
   }
 }
 
+FrameStatus LoopContext::broadcast(std::string_view key, const Message& msg,
+                                   BroadcastResult* result, std::vector<HubMember*>* functions) {
+  FrameStatus st = hub_.broadcast(key, msg, result, functions);
+  if (st == FrameStatus::kOk) publish(key, msg);
+  return st;
+}
+
+Status LoopContext::checkLimits(std::string_view address, const std::vector<std::string>& keys) {
+  Status st = Status::kOk;
+  if (stats_.connections_open >= limits_.max_connections) {
+    st = Status::kLimitConnections;
+  } else if (limits_.max_per_key != UINT64_MAX) {
+    for (const std::string& k : keys) {
+      if (hub_.memberCount(k) >= limits_.max_per_key) {
+        st = Status::kLimitPerKey;
+        break;
+      }
+    }
+  }
+  if (st == Status::kOk && !address.empty() && limits_.max_per_address != UINT64_MAX &&
+      addressCount(address) >= limits_.max_per_address) {
+    st = Status::kLimitPerAddress;
+  }
+  if (st != Status::kOk) ++stats_.refused;
+  return st;
+}
+
+size_t LoopContext::addressCount(std::string_view address) const {
+  auto it = per_address_.find(std::string(address));
+  return it == per_address_.end() ? 0 : it->second;
+}
+
+const std::string* LoopContext::holdAddress(std::string_view address) {
+  auto it = per_address_.try_emplace(std::string(address), 0).first;
+  ++it->second;
+  return &it->first;
+}
+
+void LoopContext::releaseAddress(const std::string* address) {
+  auto it = per_address_.find(*address);
+  if (it != per_address_.end() && --it->second == 0) per_address_.erase(it);
+}
+
 LoopContext::LoopContext(uv_loop_t* loop, LoopObserver* observer)
-    : loop_(loop), observer_(observer) {
+    : loop_(loop), observer_(observer), wheel_(kMaxTickMs, uv_now(loop)) {
   // Neither init can fail on an initialised loop.
   uv_prepare_init(loop, &prepare_);
   prepare_.data = this;
@@ -117,19 +164,30 @@ LoopContext::LoopContext(uv_loop_t* loop, LoopObserver* observer)
 
 LoopContext::~LoopContext() = default;
 
+// Over a copy: closing a member with no handle unlinks it at once.
 void LoopContext::closeAll(bool graceful) {
-  for (Connection* c = live_; c != nullptr;) {
-    Connection* next = c->next_;  // close() never unlinks synchronously
-    c->close(graceful);
-    c = next;
+  std::vector<Connection*> all;
+  for (Connection* c = live_; c != nullptr; c = c->next_) {
+    if (c->kind_ != MemberKind::kFunction) all.push_back(c);
   }
+  for (Connection* c : all) c->close(graceful);
 }
 
 void LoopContext::forEach(void (*fn)(Connection*, void*), void* arg) {
-  for (Connection* c = live_; c != nullptr;) {
-    Connection* next = c->next_;
-    fn(c, arg);
-    c = next;
+  std::vector<Connection*> all;
+  for (Connection* c = live_; c != nullptr; c = c->next_) {
+    if (c->kind_ != MemberKind::kFunction) all.push_back(c);
+  }
+  for (Connection* c : all) {
+    if (c->state_ < Connection::State::kClosed) fn(c, arg);
+  }
+}
+
+void LoopContext::release(Connection* c) {
+  if (c->handle_pending_) {
+    c->free_pending_ = true;
+  } else {
+    delete c;
   }
 }
 
@@ -141,10 +199,13 @@ void LoopContext::destroy(void (*done)(void*), void* arg) {
   dirty_ = nullptr;
   // Connections already closed but not yet reported are freed unreported.
   for (const Notification& n : pending_) {
-    if (n.kind == Notification::kClose) delete n.connection;
+    if (n.kind == Notification::kClose) release(n.connection);
+    if (n.data != nullptr) n.data->unref();
   }
   pending_.clear();
-  for (Connection* c = live_; c != nullptr; c = c->next_) {
+  std::vector<Connection*> all;
+  for (Connection* c = live_; c != nullptr; c = c->next_) all.push_back(c);
+  for (Connection* c : all) {
     c->closeWith(false, UV_ECANCELED);  // no-op for those already closing
   }
   closingHandle();
@@ -165,9 +226,15 @@ void LoopContext::link(Connection* c) {
   c->next_ = live_;
   if (live_ != nullptr) live_->prev_ = c;
   live_ = c;
-  ++stats_.connections_open;
-  ++stats_.connections_adopted;
-  if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&timer_))) {
+  if (c->kind_ != MemberKind::kFunction) {
+    ++stats_.connections_open;
+    ++stats_.streams_opened;
+  }
+  startTimer();
+}
+
+void LoopContext::startTimer() {
+  if (!destroying_ && !uv_is_active(reinterpret_cast<uv_handle_t*>(&timer_))) {
     uv_timer_start(&timer_, timerCb, tick_ms_, tick_ms_);
   }
 }
@@ -177,7 +244,11 @@ void LoopContext::unlink(Connection* c) {
   if (c->next_ != nullptr) c->next_->prev_ = c->prev_;
   if (live_ == c) live_ = c->next_;
   c->prev_ = c->next_ = nullptr;
-  --stats_.connections_open;
+  if (c->kind_ != MemberKind::kFunction) --stats_.connections_open;
+  if (c->address_ != nullptr) {
+    releaseAddress(c->address_);
+    c->address_ = nullptr;
+  }
   if (live_ == nullptr && !destroying_) uv_timer_stop(&timer_);
 }
 
@@ -190,7 +261,12 @@ void LoopContext::markDirty(Connection* c) {
 }
 
 void LoopContext::notify(Connection* c, Notification::Kind kind, int status) {
-  pending_.push_back(Notification{c, c->user_data_, kind, status});
+  pending_.push_back(Notification{c, c->user_data_, kind, status, nullptr});
+  wake();
+}
+
+void LoopContext::notifyData(Connection* c, SharedBuffer* data) {
+  pending_.push_back(Notification{c, c->user_data_, Notification::kData, 0, data});
   wake();
 }
 
@@ -211,6 +287,7 @@ void LoopContext::noteTimings(uint64_t heartbeat_ms, uint64_t idle_ms,
   }
   if (tick == tick_ms_) return;
   tick_ms_ = tick;
+  wheel_.setResolution(tick_ms_);
   if (uv_is_active(reinterpret_cast<uv_handle_t*>(&timer_))) {
     uv_timer_start(&timer_, timerCb, tick_ms_, tick_ms_);
   }
@@ -235,7 +312,8 @@ void LoopContext::deliver() {
     observer_->onNotifications(delivering_.data(), delivering_.size());
   }
   for (const Notification& n : delivering_) {
-    if (n.kind == Notification::kClose) delete n.connection;
+    if (n.data != nullptr) n.data->unref();
+    if (n.kind == Notification::kClose) release(n.connection);
   }
   delivering_.clear();
 }
@@ -256,12 +334,19 @@ void LoopContext::prepareCb(uv_prepare_t* handle) {
   // Still busy after kMaxRounds: stay active and continue next turn.
 }
 
-// O(live connections) per tick; the tick is half the smallest timing any
-// connection asked for, capped at kMaxTickMs.
+// The tick is half the smallest timing any connection asked for, capped at
+// kMaxTickMs; each tick costs what the wheel finds due, not a scan of every
+// connection.
 void LoopContext::timerCb(uv_timer_t* handle) {
   LoopContext* self = static_cast<LoopContext*>(handle->data);
-  uint64_t now = uv_now(self->loop_);
-  for (Connection* c = self->live_; c != nullptr; c = c->next_) c->tick(now);
+  uint64_t before = self->wheel_.visited();
+  self->wheel_.advance(uv_now(self->loop_), fireCb, self);
+  self->stats_.timer_visits += self->wheel_.visited() - before;
+}
+
+void LoopContext::fireCb(TimerEntry* e, void* arg) {
+  auto* self = static_cast<LoopContext*>(arg);
+  static_cast<Connection*>(e->owner)->tick(uv_now(self->loop_));
 }
 
 void LoopContext::contextHandleCloseCb(uv_handle_t* handle) {

@@ -1,5 +1,14 @@
-// One per uv_loop_t: the flush handle, the one timer, the shared read buffer,
-// the live connections and the batched notifications to the embedder.
+// One per uv_loop_t: the flush handle, the one timer driving the timer
+// wheel, the shared read buffer, the live members, the hub, the connection
+// limits and the batched notifications to the embedder.
+//
+// The process-wide bus: every LoopContext of the process (the main thread's
+// and each Worker's) is listed in one mutex-guarded vector. publish() copies
+// a broadcast into every other context's inbox and wakes its loop with
+// uv_async_send; each loop then broadcasts it to its own members on its own
+// thread, in the order the publisher published. A context leaves the bus
+// (under the lock) before its async handle closes, so a publisher never
+// touches a context that is going away.
 #ifndef SSE_CORE_IO_LOOP_CONTEXT_H_
 #define SSE_CORE_IO_LOOP_CONTEXT_H_
 
@@ -10,11 +19,15 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/frame.h"
-#include "core/io/hub.h"
+#include "core/hub.h"
 #include "core/shared_buffer.h"
+#include "core/stats.h"
+#include "core/status.h"
+#include "core/timer_wheel.h"
 
 namespace sse {
 
@@ -23,29 +36,32 @@ class Connection;
 // One event for the embedder; `connection` stays valid until onNotifications
 // returns, and for kClose it is freed right after.
 struct Notification {
-  enum Kind : uint8_t { kDrain, kClose };
+  enum Kind : uint8_t { kDrain, kClose, kData };
   Connection* connection;
   void* user_data;
   Kind kind;
   // kClose: 0 when the embedder closed it (close/closeAll), otherwise why:
   // UV_EOF (client left or half-closed), UV_ECONNRESET/UV_EPIPE, UV_ENOBUFS
   // (slow consumer), UV_ETIMEDOUT (idle/max duration/drain limit).
-  // kDrain: always 0.
+  // kDrain, kData: 0.
   int status;
+  // kData: the bytes for an external member's sink (one reference, released
+  // after onNotifications returns; share() it to keep it). Otherwise null.
+  SharedBuffer* data;
 };
 
 // Receives the notifications of one loop turn in one call, from the loop's
-// thread (a uv_prepare callback); it may call send/close/flush/closeAll and
-// destroy, and must not free a Connection itself.
+// thread (a uv_prepare callback); it may call send/close/flush/closeAll,
+// acknowledge and destroy, and must not free a Connection itself.
 class LoopObserver {
  public:
   virtual ~LoopObserver() = default;
   virtual void onNotifications(const Notification* items, size_t n) = 0;
-  // A broadcast published on another loop (another thread) after this
-  // loop's hub sent it to its adopted members: `frame` is its encoding
-  // here, for the members the embedder writes itself.
+  // A broadcast published on another loop (another thread), after this
+  // loop's hub queued it on its members, when the key has function members
+  // here: the embedder calls them with the message.
   virtual void onRemoteBroadcast(std::string_view key, const Message& msg,
-                                 const BufferRef& frame) {}
+                                 const std::vector<HubMember*>& functions) {}
 };
 
 // A broadcast in transit between loops: owned copies of the fields.
@@ -57,33 +73,24 @@ struct PostedMessage {
   Message view() const;
 };
 
-// Counters for metrics; plain fields, read on the loop's thread.
-struct LoopStats {
-  uint64_t connections_open = 0;     // adopted and not yet closed
-  uint64_t connections_adopted = 0;  // total ever adopted
-  uint64_t bytes_written = 0;        // accepted by the kernel
-  uint64_t heartbeats_sent = 0;
-  uint64_t drops = 0;                 // frames refused under kDrop
-  uint64_t slow_consumer_closes = 0;  // connections closed under kClose
-  uint64_t try_writes = 0;            // uv_try_write calls (one writev each)
-  uint64_t queued_writes = 0;         // uv_write calls (kernel was full)
-  uint64_t notification_batches = 0;  // onNotifications calls
-  uint64_t events_sent = 0;           // event frames queued on connections
-  uint64_t broadcasts = 0;            // Hub::broadcast calls that encoded
-  uint64_t replayed_events = 0;       // frames replayed from rings
-  uint64_t replay_gaps = 0;           // resumes that could not be served
+// Connection limits, checked by the embedder before it opens a stream.
+struct ConnectionLimits {
+  uint64_t max_connections = UINT64_MAX;  // open streams of this loop
+  uint64_t max_per_key = UINT64_MAX;      // members of one key
+  uint64_t max_per_address = UINT64_MAX;  // open streams of one client address
 };
 
 // Owns the per-loop machinery; lives until destroy() completes. Every method
-// runs on the loop's thread only.
-class LoopContext {
+// runs on the loop's thread only (publish() excepted).
+class LoopContext final : private HubHost {
  public:
   // Returns a context on `loop` (which must outlive it), or nullptr without
   // memory; `observer` (may be null) must outlive the context.
   static LoopContext* create(uv_loop_t* loop, LoopObserver* observer);
 
-  // Closes every live connection: graceful drains its queue, then sends FIN;
-  // each close is reported by a kClose notification as usual.
+  // Closes every live stream: graceful drains its queue, then ends it;
+  // each close is reported by a kClose notification as usual. Function
+  // members are not streams and stay.
   void closeAll(bool graceful);
 
   // Abruptly closes every handle (connections, prepare, timer) without
@@ -91,47 +98,68 @@ class LoopContext {
   // connections and this context, then calls done(arg). Idempotent.
   void destroy(void (*done)(void* arg), void* arg);
 
-  // Calls fn(connection, arg) for every connection not yet closed (open or
-  // closing), e.g. to send a last event before closeAll, or to find the
-  // user_data of connections that destroy() will free without reporting;
-  // fn may send and close but must not call destroy().
+  // Calls fn(connection, arg) for every stream not yet closed (open or
+  // closing), e.g. to send a last event before closeAll; fn may send and
+  // close but must not call destroy().
   void forEach(void (*fn)(Connection* c, void* arg), void* arg);
 
+  // Broadcasts on this loop's hub (see Hub::broadcast), then posts it to
+  // every other loop of the process (the bus, above).
+  FrameStatus broadcast(std::string_view key, const Message& msg, BroadcastResult* result,
+                        std::vector<HubMember*>* functions);
+  // Posts a copy of the broadcast to every other live LoopContext; any
+  // thread may call it for its own context. Returns how many it reached.
+  size_t publish(std::string_view key, const Message& msg);
+
+  void setLimits(const ConnectionLimits& limits) { limits_ = limits; }
+  const ConnectionLimits& limits() const { return limits_; }
+  // The limit a new stream from `address` (may be empty) joining `keys`
+  // would pass (kLimit*), or kOk. Counts the refusal in stats.
+  Status checkLimits(std::string_view address, const std::vector<std::string>& keys);
+  size_t addressCount(std::string_view address) const;
+
   uv_loop_t* loop() const { return loop_; }
+  uint64_t now() const { return uv_now(loop_); }
   const LoopStats& stats() const { return stats_; }
   Hub& hub() { return hub_; }
   // Timer period in ms (the heartbeat/timeout granularity).
   uint64_t tickMs() const { return tick_ms_; }
-  // Hands a copy of the broadcast to every other live LoopContext of the
-  // process (Workers' loops and the main one); each broadcasts it on its
-  // own thread, in the order this thread published. Any thread may call
-  // it for its own context; returns how many loops it was posted to.
-  size_t publish(std::string_view key, const Message& msg);
 
  private:
   friend class Connection;
-  friend class Hub;
   static constexpr size_t kReadBufferSize = 16 * 1024;
   static constexpr uint64_t kMaxTickMs = 1000;
 
   LoopContext(uv_loop_t* loop, LoopObserver* observer);
   ~LoopContext();
 
+  // HubHost.
+  uint64_t hubNow() override { return now(); }
+  void hubWake() override { wake(); }
+  bool hubTearingDown() const override { return destroying_; }
+
   // For Connection.
   void link(Connection* c);
   void unlink(Connection* c);
   void markDirty(Connection* c);
   void notify(Connection* c, Notification::Kind kind, int status);
+  void notifyData(Connection* c, SharedBuffer* data);
   void noteTimings(uint64_t heartbeat_ms, uint64_t idle_ms, uint64_t max_ms);
+  const std::string* holdAddress(std::string_view address);
+  void releaseAddress(const std::string* address);
+  // Frees a closed connection now, or once its failed socket handle closed.
+  void release(Connection* c);
   void closingHandle() { ++pending_closes_; }
   void handleClosed();
 
   void wake();
   void flushDirty();
   void deliver();
+  void startTimer();
 
   static void prepareCb(uv_prepare_t* handle);
   static void timerCb(uv_timer_t* handle);
+  static void fireCb(TimerEntry* e, void* arg);
   static void contextHandleCloseCb(uv_handle_t* handle);
   static void asyncCb(uv_async_t* handle);
 
@@ -152,8 +180,14 @@ class LoopContext {
   Connection* dirty_ = nullptr;  // intrusive singly linked
   std::vector<Notification> pending_;
   std::vector<Notification> delivering_;
+  std::vector<HubMember*> scratch_functions_;
   BufferRef keepalive_;  // ": keepalive\n\n", shared by every heartbeat
   LoopStats stats_;
+  ConnectionLimits limits_;
+  // Open streams per client address; keys are stable (node-based map), so
+  // a connection keeps a pointer to its own.
+  std::unordered_map<std::string, size_t> per_address_;
+  TimerWheel wheel_;
   Hub hub_{this};
   char read_buffer_[kReadBufferSize];  // reads are discarded
 };

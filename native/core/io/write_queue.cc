@@ -30,6 +30,19 @@ bool WriteQueue::push(SharedBuffer* buf) {
   return true;
 }
 
+bool WriteQueue::pushFront(SharedBuffer* buf) {
+  if (begin_ == 0) {
+    if (!push(buf)) return false;  // room at the end, then rotate it first
+    Slot last = slots_[end_ - 1];
+    std::memmove(slots_ + begin_ + 1, slots_ + begin_, (end_ - 1 - begin_) * sizeof(Slot));
+    slots_[begin_] = last;
+    return true;
+  }
+  slots_[--begin_] = Slot{buf, 0};
+  bytes_ += buf->size();
+  return true;
+}
+
 uint32_t WriteQueue::fill(uv_buf_t* bufs, uint32_t max, size_t* total) const {
   uint32_t n = 0;
   *total = 0;

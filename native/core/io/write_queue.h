@@ -26,6 +26,14 @@ class WriteQueue {
   // Takes the reference `buf` (size > 0) and returns true, or returns false
   // without memory (the caller keeps the reference).
   bool push(SharedBuffer* buf);
+  // Puts `buf` (size > 0) before everything queued; no slot may be in
+  // flight. False without memory (the caller keeps the reference).
+  bool pushFront(SharedBuffer* buf);
+  // The first slot's buffer and offset (the queue must not be empty).
+  SharedBuffer* frontBuffer(size_t* offset) const {
+    *offset = slots_[begin_].offset;
+    return slots_[begin_].buf;
+  }
   // Fills at most `max` iovecs from the front (in-flight slots included);
   // returns how many and sets *total to their bytes.
   uint32_t fill(uv_buf_t* bufs, uint32_t max, size_t* total) const;

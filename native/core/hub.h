@@ -1,7 +1,10 @@
-// The hub of one loop: keys (channels) to the adopted connections in them,
-// each key's replay ring and id counter, and broadcast (encode once, queue a
-// reference on every member). Used on the loop's thread only; owned by the
-// LoopContext. Members leave every key when they start closing.
+// The hub of one loop: the only registry of members. Keys (channels) map to
+// members (adopted sockets, external streams the embedder writes, function
+// members), each key has its replay ring and id counter, and broadcast
+// encodes once and queues a reference on every member. Pure bookkeeping: no
+// libuv; the host passes the clock and is told when a batch waits. Used on
+// the loop's thread only; owned by the LoopContext. Members leave every key
+// when they start closing.
 //
 // Batching: consecutive broadcasts to one key during a loop turn are
 // collected and queued on its members once, when the loop flushes (before
@@ -10,8 +13,8 @@
 // broadcasts, not once per event. Anything that could observe the order
 // first seals the pending batch: a broadcast to another key, a direct send
 // to a member, its flush, a member joining or leaving.
-#ifndef SSE_CORE_IO_HUB_H_
-#define SSE_CORE_IO_HUB_H_
+#ifndef SSE_CORE_HUB_H_
+#define SSE_CORE_HUB_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -22,17 +25,17 @@
 #include <vector>
 
 #include "core/frame.h"
+#include "core/hub_member.h"
 #include "core/replay_ring.h"
 #include "core/shared_buffer.h"
+#include "core/stats.h"
 
 namespace sse {
 
-class Connection;
-class LoopContext;
-
 struct HubKey {
   std::string name;
-  std::vector<Connection*> members;
+  std::vector<HubMember*> members;
+  uint32_t functions = 0;  // members that are function members
   ReplayRing ring;
   uint64_t last_id = 0;  // ids assigned to broadcasts without one
   // This turn's broadcasts, not yet queued on the members (see Hub).
@@ -41,14 +44,25 @@ struct HubKey {
   bool sealing_due = false;  // listed in Hub::due_
 };
 
+// What the hub needs from its loop.
+class HubHost {
+ public:
+  virtual uint64_t hubNow() = 0;  // ms, monotonic
+  virtual void hubWake() = 0;     // a batch is due: seal it before the next write
+  virtual bool hubTearingDown() const = 0;
+
+ protected:
+  ~HubHost() = default;
+};
+
 // What one broadcast did.
 struct BroadcastResult {
-  uint32_t members = 0;  // adopted members it will reach
+  uint32_t members = 0;  // members it will reach (function members included)
 };
 
 class Hub {
  public:
-  explicit Hub(LoopContext* ctx) : ctx_(ctx) {}
+  explicit Hub(HubHost* host) : host_(host) {}
   ~Hub();
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
@@ -57,36 +71,43 @@ class Hub {
   void configure(std::string_view key, size_t max_events, uint64_t max_age_ms);
 
   enum class Join : uint8_t { kJoined, kAlready, kClosed };
-  // Queues what the connection missed since *last_id (or the gap frame when
+  // Queues what the member missed since *last_id (or the gap frame when
   // that cannot be told; *gap set), then makes it a member: nothing
   // broadcast in between can be lost or doubled. last_id null: no replay.
-  Join join(std::string_view key, Connection* c, const std::string_view* last_id,
+  // A function member is never replayed to.
+  Join join(std::string_view key, HubMember* m, const std::string_view* last_id,
             size_t* replayed, bool* gap);
-  bool leave(std::string_view key, Connection* c);
-  // Called by the connection when it starts closing.
-  void leaveAll(Connection* c);
+  bool leave(std::string_view key, HubMember* m);
+  // Called by the member when it starts closing.
+  void leaveAll(HubMember* m);
 
   // Encodes `msg` once (with the next id of the key when its ring is on and
   // msg has none), records it in the ring, queues it on every member. The
-  // frame is also returned (for members the embedder writes itself), unless
-  // frame_out is null. A bad field: that status, nothing sent or recorded.
+  // key's function members are appended to *functions (when not null) for
+  // the embedder to call. A bad field: that status, nothing sent or
+  // recorded.
   FrameStatus broadcast(std::string_view key, Message msg, BroadcastResult* result,
-                        BufferRef* frame_out);
-
-  // For members the embedder writes itself: the frames after last_id, or
-  // the gap frame (returns kGap).
-  ReplayRing::Since replay(std::string_view key, std::string_view last_id,
-                           std::vector<BufferRef>* out);
+                        std::vector<HubMember*>* functions);
 
   // Queues every pending batch on its members (the loop's flush does this
-  // first), or those of the keys `c` is in (before anything else reaches c).
+  // first), or those of the keys `m` is in (before anything else reaches m).
   void sealAll();
-  void sealFor(Connection* c);
+  void sealFor(HubMember* m);
   bool hasDue() const { return !due_.empty(); }
 
   size_t memberCount(std::string_view key) const;
-  // Keys with at least one adopted member.
+  // Members in at least one key, each counted once.
+  size_t distinctMembers() const { return distinct_; }
+  // Keys with at least one member.
   void keys(std::vector<std::string>* out) const;
+  // Calls fn(key, members) for every key with members.
+  template <typename Fn>
+  void forEachKey(Fn fn) const {
+    for (const auto& [name, k] : keys_) {
+      if (!k->members.empty()) fn(name, k->members.size());
+    }
+  }
+  const HubStats& stats() const { return stats_; }
 
   // `event: sse-gap` with data {"lastEventId": last_id} (JSON-escaped).
   static BufferRef gapFrame(std::string_view last_id);
@@ -94,17 +115,20 @@ class Hub {
  private:
   HubKey* find(std::string_view name) const;
   HubKey* getOrCreate(std::string_view name);
-  void removeMember(HubKey* k, Connection* c);
+  void addMember(HubKey* k, HubMember* m);
+  void removeMember(HubKey* k, HubMember* m);
   void maybeErase(HubKey* k);
   void seal(HubKey* k);
 
-  LoopContext* ctx_;
+  HubHost* host_;
   std::unordered_map<std::string, std::unique_ptr<HubKey>> keys_;
   mutable std::string scratch_;  // lookup key without a per-call allocation
   bool broadcasting_ = false;    // keys are not erased under an iteration
   std::vector<HubKey*> due_;     // the key with a batch to seal (at most one)
+  size_t distinct_ = 0;
+  HubStats stats_;
 };
 
 }  // namespace sse
 
-#endif  // SSE_CORE_IO_HUB_H_
+#endif  // SSE_CORE_HUB_H_

@@ -1,12 +1,10 @@
-#include "core/io/hub.h"
+#include "core/hub.h"
 
 #include <algorithm>
 #include <cstring>
 #include <cstdio>
 #include <utility>
 
-#include "core/io/connection.h"
-#include "core/io/loop_context.h"
 
 namespace sse {
 
@@ -54,7 +52,7 @@ void Hub::seal(HubKey* k) {
   broadcasting_ = true;
   for (size_t i = k->members.size(); i-- > 0;) {
     if (i >= k->members.size()) continue;
-    k->members[i]->enqueueBatch(joined, frames);
+    k->members[i]->hubEnqueueBatch(joined, frames);
   }
   broadcasting_ = false;
 }
@@ -70,9 +68,9 @@ void Hub::sealAll() {
   for (HubKey* k : done) maybeErase(k);
 }
 
-void Hub::sealFor(Connection* c) {
-  if (ctx_->destroying_) return;
-  for (size_t i = 0; i < c->keys_.size(); ++i) seal(c->keys_[i]);
+void Hub::sealFor(HubMember* m) {
+  if (host_->hubTearingDown()) return;
+  for (size_t i = 0; i < m->keys_.size(); ++i) seal(m->keys_[i]);
 }
 
 void Hub::configure(std::string_view key, size_t max_events, uint64_t max_age_ms) {
@@ -82,73 +80,84 @@ void Hub::configure(std::string_view key, size_t max_events, uint64_t max_age_ms
   maybeErase(k);
 }
 
-Hub::Join Hub::join(std::string_view key, Connection* c, const std::string_view* last_id,
+Hub::Join Hub::join(std::string_view key, HubMember* m, const std::string_view* last_id,
                     size_t* replayed, bool* gap) {
   if (replayed != nullptr) *replayed = 0;
   if (gap != nullptr) *gap = false;
-  if (!c->isOpen()) return Join::kClosed;
+  if (!m->hubOpen()) return Join::kClosed;
   HubKey* k = getOrCreate(key);
-  if (std::find(c->keys_.begin(), c->keys_.end(), k) != c->keys_.end()) return Join::kAlready;
+  if (std::find(m->keys_.begin(), m->keys_.end(), k) != m->keys_.end()) return Join::kAlready;
   // What was broadcast before the join goes to the members of that time
   // (and, for a resume, is in the ring already).
   seal(k);
-  sealFor(c);
-  if (last_id != nullptr) {
+  sealFor(m);
+  if (last_id != nullptr && !m->function_) {
     std::vector<BufferRef> frames;
-    uint64_t now = uv_now(ctx_->loop());
+    uint64_t now = host_->hubNow();
     if (k->ring.since(*last_id, now, &frames) == ReplayRing::Since::kGap) {
       frames.push_back(gapFrame(*last_id));
-      ++ctx_->stats_.replay_gaps;
+      ++stats_.replay_gaps;
       if (gap != nullptr) *gap = true;
     } else {
-      ctx_->stats_.replayed_events += frames.size();
+      stats_.replayed_events += frames.size();
       if (replayed != nullptr) *replayed = frames.size();
     }
     for (BufferRef& f : frames) {
-      if (c->send(std::move(f)) == SendResult::kClosed) break;
+      if (m->hubSend(std::move(f)) == SendResult::kClosed) break;
     }
-    if (!c->isOpen()) {  // the replay itself was too much (kClose policy)
+    if (!m->hubOpen()) {  // the replay itself was too much (kClose policy)
       maybeErase(k);
       return Join::kClosed;
     }
   }
-  k->members.push_back(c);
-  c->keys_.push_back(k);
+  addMember(k, m);
   return Join::kJoined;
 }
 
-void Hub::removeMember(HubKey* k, Connection* c) {
-  auto it = std::find(k->members.begin(), k->members.end(), c);
+void Hub::addMember(HubKey* k, HubMember* m) {
+  k->members.push_back(m);
+  if (m->function_) ++k->functions;
+  if (m->keys_.empty()) ++distinct_;
+  m->keys_.push_back(k);
+}
+
+// Only the key's side: the caller updates m->keys_ (and distinct_).
+void Hub::removeMember(HubKey* k, HubMember* m) {
+  auto it = std::find(k->members.begin(), k->members.end(), m);
   if (it == k->members.end()) return;
   *it = k->members.back();
   k->members.pop_back();
+  if (m->function_) --k->functions;
 }
 
-bool Hub::leave(std::string_view key, Connection* c) {
+bool Hub::leave(std::string_view key, HubMember* m) {
   HubKey* k = find(key);
   if (k == nullptr) return false;
-  auto it = std::find(c->keys_.begin(), c->keys_.end(), k);
-  if (it == c->keys_.end()) return false;
+  auto it = std::find(m->keys_.begin(), m->keys_.end(), k);
+  if (it == m->keys_.end()) return false;
   seal(k);  // it was a member when these were broadcast
-  it = std::find(c->keys_.begin(), c->keys_.end(), k);
-  if (it == c->keys_.end()) return true;  // closed by that very batch
-  c->keys_.erase(it);
-  removeMember(k, c);
+  it = std::find(m->keys_.begin(), m->keys_.end(), k);
+  if (it == m->keys_.end()) return true;  // closed by that very batch
+  m->keys_.erase(it);
+  if (m->keys_.empty()) --distinct_;
+  removeMember(k, m);
   maybeErase(k);
   return true;
 }
 
-void Hub::leaveAll(Connection* c) {
-  std::vector<HubKey*> keys = std::move(c->keys_);
-  c->keys_.clear();
+void Hub::leaveAll(HubMember* m) {
+  if (m->keys_.empty()) return;
+  std::vector<HubKey*> keys = std::move(m->keys_);
+  m->keys_.clear();
+  --distinct_;
   for (HubKey* k : keys) {
-    removeMember(k, c);
+    removeMember(k, m);
     maybeErase(k);
   }
 }
 
 FrameStatus Hub::broadcast(std::string_view key, Message msg, BroadcastResult* result,
-                           BufferRef* frame_out) {
+                           std::vector<HubMember*>* functions) {
   *result = BroadcastResult();
   HubKey* k = find(key);
   char id_buf[24];
@@ -161,11 +170,11 @@ FrameStatus Hub::broadcast(std::string_view key, Message msg, BroadcastResult* r
   FrameStatus status = FrameStatus::kOk;
   BufferRef frame = encodeShared(msg, &status);
   if (status != FrameStatus::kOk) return status;
-  ++ctx_->stats_.broadcasts;
+  ++stats_.broadcasts;
   if (k != nullptr) {
     if (k->ring.enabled()) {
       if (msg.id.data() == id_buf) ++k->last_id;
-      k->ring.push(msg.id, frame.share(), uv_now(ctx_->loop()));
+      k->ring.push(msg.id, frame.share(), host_->hubNow());
     }
     if (!k->members.empty()) {
       // Only one key batches at a time: a broadcast to another key first
@@ -178,26 +187,16 @@ FrameStatus Hub::broadcast(std::string_view key, Message msg, BroadcastResult* r
       if (!k->sealing_due) {
         k->sealing_due = true;
         due_.push_back(k);
-        ctx_->wake();
+        host_->hubWake();
+      }
+      if (k->functions != 0 && functions != nullptr) {
+        for (HubMember* m : k->members) {
+          if (m->function_) functions->push_back(m);
+        }
       }
     }
   }
-  if (frame_out != nullptr) *frame_out = std::move(frame);
   return FrameStatus::kOk;
-}
-
-ReplayRing::Since Hub::replay(std::string_view key, std::string_view last_id,
-                              std::vector<BufferRef>* out) {
-  HubKey* k = find(key);
-  ReplayRing::Since r = ReplayRing::Since::kGap;
-  if (k != nullptr) r = k->ring.since(last_id, uv_now(ctx_->loop()), out);
-  if (r == ReplayRing::Since::kGap) {
-    out->push_back(gapFrame(last_id));
-    ++ctx_->stats_.replay_gaps;
-  } else {
-    ctx_->stats_.replayed_events += out->size();
-  }
-  return r;
 }
 
 size_t Hub::memberCount(std::string_view key) const {

@@ -1,0 +1,37 @@
+// Counters of one loop's members and hub, for getMetrics(). Plain fields,
+// written and read on the loop's thread only.
+#ifndef SSE_CORE_STATS_H_
+#define SSE_CORE_STATS_H_
+
+#include <cstdint>
+
+namespace sse {
+
+// Kept by the Hub (pure bookkeeping, see hub.h).
+struct HubStats {
+  uint64_t broadcasts = 0;       // Hub::broadcast calls that encoded
+  uint64_t replayed_events = 0;  // frames replayed from rings
+  uint64_t replay_gaps = 0;      // resumes that could not be served
+};
+
+// Kept by the LoopContext and its connections.
+struct LoopStats {
+  uint64_t connections_open = 0;     // streams (socket or external) not yet closed
+  uint64_t connections_adopted = 0;  // sockets ever adopted
+  uint64_t streams_opened = 0;       // streams ever opened (every sink)
+  uint64_t bytes_written = 0;        // accepted by the kernel or the embedder
+  uint64_t heartbeats_sent = 0;
+  uint64_t drops = 0;                 // frames refused under kDrop
+  uint64_t slow_consumer_closes = 0;  // connections closed under kClose
+  uint64_t try_writes = 0;            // uv_try_write calls (one writev each)
+  uint64_t queued_writes = 0;         // uv_write calls (kernel was full)
+  uint64_t handoffs = 0;              // buffers handed to the embedder (external members)
+  uint64_t notification_batches = 0;  // onNotifications calls
+  uint64_t events_sent = 0;           // event frames queued on connections
+  uint64_t refused = 0;               // streams refused by a connection limit
+  uint64_t timer_visits = 0;          // wheel entries looked at (its cost)
+};
+
+}  // namespace sse
+
+#endif  // SSE_CORE_STATS_H_

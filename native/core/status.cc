@@ -1,0 +1,61 @@
+#include "core/status.h"
+
+#include <cstddef>
+
+namespace sse {
+
+namespace {
+struct Row {
+  StatusKind kind;
+  const char* code;
+  const char* name;
+  const char* text;
+};
+
+// Indexed by Status; kept in the enum's order (checked by status_test.cc).
+constexpr Row kRows[] = {
+    {StatusKind::kOk, "", "OK", ""},
+    {StatusKind::kTypeError, "ERR_INVALID_ARG_VALUE", "INVALID_EVENT",
+     "`event` must not contain CR or LF (they would end the field)"},
+    {StatusKind::kTypeError, "ERR_INVALID_ARG_VALUE", "INVALID_ID",
+     "`id` must not contain CR, LF or NUL (browsers ignore such an id)"},
+    {StatusKind::kRangeError, "ERR_OUT_OF_RANGE", "INVALID_STATUS_CODE",
+     "the status code must be an HTTP status between 100 and 999"},
+    {StatusKind::kTypeError, "ERR_INVALID_ARG_VALUE", "INVALID_REASON",
+     "the reason phrase must not contain CR, LF or NUL"},
+    {StatusKind::kTypeError, "ERR_INVALID_HTTP_TOKEN", "INVALID_HEADER_NAME",
+     "a header name must be a token (letters, digits and !#$%&'*+-.^_`|~)"},
+    {StatusKind::kTypeError, "ERR_INVALID_CHAR", "INVALID_HEADER_VALUE",
+     "a header value must not contain CR, LF or NUL"},
+    {StatusKind::kState, "SSE_CLOSED", "CLOSED", "the stream is closed"},
+    {StatusKind::kState, "SSE_ALREADY_MEMBER", "ALREADY_MEMBER",
+     "the stream is already a member of that key"},
+    {StatusKind::kState, "SSE_NOT_MEMBER", "NOT_MEMBER", "the stream is not a member of that key"},
+    {StatusKind::kState, "SSE_LIMIT", "LIMIT_CONNECTIONS",
+     "maxConnections reached (raise it with setLimits or add processes)"},
+    {StatusKind::kState, "SSE_LIMIT", "LIMIT_PER_KEY",
+     "maxConnectionsPerKey reached for this key (raise it with setLimits)"},
+    {StatusKind::kState, "SSE_LIMIT", "LIMIT_PER_ADDRESS",
+     "maxConnectionsPerAddress reached for this client address (raise it with setLimits)"},
+    {StatusKind::kState, "SSE_SLOW_CONSUMER", "SLOW_CONSUMER",
+     "the client did not read fast enough (see highWaterMark, maxBuffered, onSlowConsumer)"},
+    {StatusKind::kState, "SSE_NO_MEMORY", "NO_MEMORY", "out of memory"},
+    {StatusKind::kState, "SSE_NO_LOOP", "NO_LOOP", "this environment has no event loop"},
+    {StatusKind::kState, "SSE_ADOPT_FAILED", "ADOPT_FAILED",
+     "the socket could not be adopted (pass { adopt: false } to always use res.write)"},
+};
+static_assert(sizeof(kRows) / sizeof(kRows[0]) == static_cast<size_t>(Status::kCount),
+              "one row per Status");
+
+const Row& row(Status s) {
+  size_t i = static_cast<size_t>(s);
+  return kRows[i < static_cast<size_t>(Status::kCount) ? i : 0];
+}
+}  // namespace
+
+StatusKind statusKind(Status s) { return row(s).kind; }
+const char* statusCode(Status s) { return row(s).code; }
+const char* statusName(Status s) { return row(s).name; }
+const char* statusText(Status s) { return row(s).text; }
+
+}  // namespace sse
