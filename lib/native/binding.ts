@@ -98,21 +98,8 @@ export interface NativeParserHandle {
 }
 
 function load(): NativeBinding {
-  // lib/native/ or dist/native/: the package root is two levels up.
-  const candidates = ['../../build/Release/sse_native.node', '../../build/Debug/sse_native.node'];
-  let lastError: unknown;
-  for (const path of candidates) {
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-var-requires
-      return require(path) as NativeBinding;
-    } catch (err) {
-      lastError = err;
-      if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') break;
-    }
-  }
-  throw new Error(
-    `sse-native: the native addon is not built (run \`npm install\` or \`npm run build\`): ${String(lastError)}`,
-  );
+  // lib/native/load.ts: node-gyp-build over the package directory, errors that name the fix.
+  return (require('./load') as typeof import('./load')).loadAddon() as NativeBinding;
 }
 
 export const native: NativeBinding = load();
