@@ -7,6 +7,7 @@
 // Turbopack to follow. The path is computed at run time and loaded with the
 // real Node require (webpack's __non_webpack_require__ when bundled), so a
 // bundled copy fails with an error that says to keep the package external.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 declare const __non_webpack_require__: NodeJS.Require | undefined;
@@ -30,6 +31,24 @@ function looksBundled(dir: string): boolean {
     return (nodeRequire()(path.join(dir, 'package.json')) as { name?: string }).name !== 'sse-native';
   } catch {
     return true;
+  }
+}
+
+/** The architecture an ELF file was built for (Node's names), or undefined when it is not ELF or not known. */
+function elfMachine(file: string): string | undefined {
+  try {
+    const head = Buffer.alloc(20);
+    const fd = fs.openSync(file, 'r');
+    try {
+      if (fs.readSync(fd, head, 0, 20, 0) < 20) return undefined;
+    } finally {
+      fs.closeSync(fd);
+    }
+    if (head.readUInt32BE(0) !== 0x7f454c46) return undefined; // "\x7fELF"
+    const machine = head[5] === 2 ? head.readUInt16BE(18) : head.readUInt16LE(18);
+    return ({ 0x03: 'ia32', 0x28: 'arm', 0x3e: 'x64', 0xb7: 'arm64', 0xf3: 'riscv64', 0x15: 'ppc64', 0x16: 's390x' } as Record<number, string>)[machine];
+  } catch {
+    return undefined;
   }
 }
 
@@ -75,13 +94,20 @@ export function loadAddon(dir: string = packageRoot): unknown {
   try {
     return req(file);
   } catch (err) {
-    const why = String((err as Error).message ?? err).split('\n')[0];
-    const hint = /GLIBC|GLIBCXX|CXXABI/.test(why)
-      ? '\n  This prebuilt binary needs a newer glibc/libstdc++ than this system has (glibc 2.28 and GCC 11\'s libstdc++); ' +
-        '`npm rebuild sse-native --build-from-source` compiles one for this system.'
-      : /wrong ELF class|invalid ELF header|cannot open shared object|Exec format/i.test(why)
-        ? '\n  The binary was built for another platform (e.g. node_modules copied between machines); reinstall on this one.'
-        : '';
+    // dlopen's text repeats the path; keep the reason.
+    const why = String((err as Error).message ?? err)
+      .split('\n')[0]
+      .replace(`${file}: `, '');
+    const built = elfMachine(file);
+    const hint =
+      built !== undefined && built !== process.arch
+        ? `\n  It was built for ${built}, and this process is ${process.arch} (e.g. node_modules copied between machines); reinstall on this one.`
+        : /GLIBC|GLIBCXX|CXXABI/.test(why)
+          ? "\n  This prebuilt binary needs a newer glibc/libstdc++ than this system has (glibc 2.28 and GCC 11's libstdc++); " +
+            '`npm rebuild sse-native --build-from-source` compiles one for this system.'
+          : /invalid ELF header|file too short|wrong ELF class/i.test(why)
+            ? '\n  The file is damaged or not a binary for this platform; reinstall.'
+            : '';
     throw new Error(`sse-native: could not load the native binary ${file}: ${why}${hint}\n${advice(dir)}`);
   }
 }
