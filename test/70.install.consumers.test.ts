@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { npm, repoRoot, tmpDir } from './helpers/pack';
+import { ensureDist, npm, repoRoot, tmpDir } from './helpers/pack';
 
 jest.setTimeout(180_000);
 
@@ -14,8 +14,7 @@ let work: string;
 const tsc = path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
 
 beforeAll(() => {
-  const build = npm(['run', 'build:ts'], repoRoot);
-  if (build.status !== 0) throw new Error(`npm run build:ts failed:\n${build.stdout}\n${build.stderr}`);
+  ensureDist();
   work = tmpDir('sse-native-consumers-');
   const nm = path.join(work, 'node_modules');
   fs.mkdirSync(nm);

@@ -4,7 +4,7 @@
 // intermediates; and a size budget.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { npm, repoRoot } from './helpers/pack';
+import { ensureDist, npm, repoRoot } from './helpers/pack';
 
 jest.setTimeout(180_000);
 
@@ -28,8 +28,7 @@ beforeAll(() => {
     { encoding: 'utf8', timeout: 150_000 },
   );
   if (made.status !== 0) throw new Error(`prebuild failed: ${made.stderr}`);
-  const build = npm(['run', 'build:ts'], repoRoot);
-  if (build.status !== 0) throw new Error(`npm run build:ts failed:\n${build.stdout}\n${build.stderr}`);
+  ensureDist();
   const r = npm(['pack', '--dry-run', '--json', '--ignore-scripts'], repoRoot);
   if (r.status !== 0) throw new Error(`npm pack --dry-run failed: ${r.stderr}`);
   const [info] = JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }>; size: number; unpackedSize: number }>;

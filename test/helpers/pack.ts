@@ -26,12 +26,39 @@ export function packRepo(dest: string): string {
     stdio: 'pipe',
     timeout: 150_000,
   });
-  const build = npm(['run', 'build:ts'], repoRoot);
-  if (build.status !== 0) throw new Error(`npm run build:ts failed:\n${build.stdout}\n${build.stderr}`);
+  ensureDist();
   const r = npm(['pack', '--ignore-scripts', '--json', '--pack-destination', dest], repoRoot);
   if (r.status !== 0) throw new Error(`npm pack failed:\n${r.stderr}`);
   const [info] = JSON.parse(r.stdout) as Array<{ filename: string }>;
   return path.join(dest, info.filename);
+}
+
+/** Newest mtime of the files under `dir` whose names match `re`. */
+function newest(dir: string, re: RegExp): number {
+  let t = 0;
+  for (const name of fs.readdirSync(dir)) {
+    const p = path.join(dir, name);
+    const st = fs.statSync(p);
+    if (st.isDirectory()) t = Math.max(t, newest(p, re));
+    else if (re.test(name)) t = Math.max(t, st.mtimeMs);
+  }
+  return t;
+}
+
+/**
+ * Makes dist/ current (tsc, then the ESM entries) only when lib/ is newer:
+ * other test files load dist/ while these run, and a rewrite under their
+ * feet would make them flaky. scripts/test-all.sh builds it before Jest.
+ */
+export function ensureDist(): void {
+  const dist = path.join(repoRoot, 'dist');
+  const index = path.join(dist, 'index.js');
+  const mjs = path.join(dist, 'index.mjs');
+  const libNewer = !fs.existsSync(index) || newest(path.join(repoRoot, 'lib'), /\.ts$/) > fs.statSync(index).mtimeMs;
+  const script = libNewer ? ['run', 'build:ts'] : !fs.existsSync(mjs) || fs.statSync(mjs).mtimeMs < fs.statSync(index).mtimeMs ? ['run', 'build:esm'] : undefined;
+  if (script === undefined) return;
+  const r = npm(script, repoRoot);
+  if (r.status !== 0) throw new Error(`npm ${script.join(' ')} failed:\n${r.stdout}\n${r.stderr}`);
 }
 
 /** A directory holding only node and sh, for a PATH without compilers, make or python3. */
