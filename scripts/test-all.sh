@@ -15,7 +15,7 @@ if node scripts/check-floors.js; then echo "floors 1 0" >>"$results"; else echo 
 
 echo "== jest"
 # Workers and the examples load the compiled package (dist/): build it from lib/ first.
-npx tsc -p tsconfig.json || echo "jest 0 1" >>"$results"
+npm run build:ts || echo "jest 0 1" >>"$results"
 jest_json=$(mktemp)
 npx jest --json --outputFile="$jest_json" "$@"
 if node -e "JSON.parse(require('fs').readFileSync(process.argv[1],'utf8'))" "$jest_json" 2>/dev/null; then

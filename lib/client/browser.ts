@@ -1,6 +1,6 @@
 // sse-native/client for browsers: fetchEventSource and events() over fetch
 // with the TypeScript parser (browsers cannot load the addon; use the
-// browser's own EventSource). Imports nothing from node: or the addon.
+// browser's own EventSource, re-exported here). Imports nothing from node: or the addon.
 import type { EventSourceMessage } from '../common/parser-api';
 import { createParser } from './parser-ts';
 import {
@@ -29,6 +29,13 @@ export function events(url: string | URL, init?: EventsInit): AsyncGenerator<Eve
     ? eventsWith({ transport: fetchTransport(init.fetch), createParser }, url, init)
     : eventsWith(getRuntime(), url, init);
 }
+
+/**
+ * The browser's own EventSource, so `import { EventSource } from
+ * 'sse-native/client'` means the same thing in a browser bundle as in Node
+ * (where it is sse-native's). Read once, when this module is imported.
+ */
+export const EventSource: typeof globalThis.EventSource = globalThis.EventSource;
 
 export type { EventsInit, FetchEventSourceInit, SSEResponseInfo } from './fetch-event-source';
 export { isRetryable } from './fetch-event-source';

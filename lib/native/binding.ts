@@ -4,6 +4,7 @@
 // site makes our TypeError/RangeError/SSEError, with codes, in the caller's
 // realm) and exports the core's constants, so no enum is copied by hand.
 import { makeError } from '../common/errors';
+import { loadAddon } from './load';
 
 /** Member options given to open(); validated by lib/stream/options.ts. */
 export interface MemberOptions {
@@ -151,25 +152,8 @@ export interface NativeParserHandle {
   readonly records: Int32Array;
 }
 
-function load(): NativeBinding {
-  // lib/native/ or dist/native/: the package root is two levels up.
-  const candidates = ['../../build/Release/sse_native.node', '../../build/Debug/sse_native.node'];
-  let lastError: unknown;
-  for (const path of candidates) {
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-var-requires
-      return require(path) as NativeBinding;
-    } catch (err) {
-      lastError = err;
-      if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') break;
-    }
-  }
-  throw new Error(
-    `sse-native: the native addon is not built (run \`npm install\` or \`npm run build\`): ${String(lastError)}`,
-  );
-}
-
-export const native: NativeBinding = load();
+// lib/native/load.ts: node-gyp-build over the package directory, errors that name the fix.
+export const native: NativeBinding = loadAddon() as NativeBinding;
 native.setErrorFactory(makeError);
 
 /** The core's constants (exported by the addon at init). */

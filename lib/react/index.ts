@@ -8,10 +8,30 @@ import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react
 /** 0 CONNECTING, 1 OPEN, 2 CLOSED, as EventSource.readyState. */
 export type ReadyState = 0 | 1 | 2;
 
+// The types below are structural on purpose: the hook's declarations must
+// compile in a server tsconfig without the DOM lib (Node's globals have no
+// generic MessageEvent), and the browser's, Node's and sse-native/client's
+// EventSource and events all fit them.
+
+/** The part of an Event the hook reads (the browser's Event or Node's). */
+export interface SSEEventLike {
+  readonly type: string;
+}
+
+/** A message event as an EventSource dispatches it; a browser MessageEvent<string> is one. */
+export interface SSEMessageEventLike extends SSEEventLike {
+  readonly data: string;
+  readonly lastEventId: string;
+}
+
 /** What the hook needs of an EventSource: the browser's, sse-native/client's, or the npm eventsource package's. */
-export interface EventSourceLike extends EventTarget {
+export interface EventSourceLike {
   readonly readyState: number;
   close(): void;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  addEventListener(type: string, listener: (event: any) => void): void;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  removeEventListener(type: string, listener: (event: any) => void): void;
 }
 
 /** An EventSource constructor; `init` carries withCredentials. */
@@ -24,13 +44,13 @@ export interface UseEventSourceOptions<T = unknown> {
    * renders still calls it once per event, in order. `data` is the event's
    * data after `parse`.
    */
-  onMessage?: (event: MessageEvent<string>, data: T) => void;
+  onMessage?(event: SSEMessageEventLike, data: T): void;
   /** The connection failed or dropped (EventSource reconnects unless readyState is CLOSED), or no EventSource exists. */
-  onError?: (error: Event | Error) => void;
+  onError?(error: SSEEventLike | Error): void;
   /** The connection is open: on every (re)connect, and at once when joining an open shared connection. */
-  onOpen?: () => void;
+  onOpen?(): void;
   /** This hook's connection closed: close() was called, or the EventSource gave up (e.g. HTTP 204 or an error status). Not on unmount. */
-  onClose?: () => void;
+  onClose?(): void;
   /** Send cookies cross-origin. Part of the sharing key. @defaultValue false */
   withCredentials?: boolean;
   /** Named events (`event: chunk`) to listen to, besides unnamed 'message' events. */
@@ -49,7 +69,7 @@ export interface UseEventSourceResult<T = unknown> {
   /** Data of the latest event (after `parse`); null before the first. Every event also reaches onMessage. */
   data: T | null;
   /** The latest error; cleared when the connection opens again. */
-  error: Event | Error | null;
+  error: SSEEventLike | Error | null;
   /** readyState === 1. */
   isConnected: boolean;
   readyState: ReadyState;
@@ -67,9 +87,9 @@ export interface UseEventSourceResult<T = unknown> {
 
 interface Subscriber {
   readonly names: ReadonlySet<string>;
-  onEvent(event: MessageEvent<string>): void;
+  onEvent(event: SSEMessageEventLike): void;
   onOpen(): void;
-  onError(event: Event, readyState: ReadyState): void;
+  onError(event: SSEEventLike, readyState: ReadyState): void;
 }
 
 /** One EventSource and the hooks using it. */
@@ -133,9 +153,9 @@ class SharedConnection {
     this.onDead();
   }
 
-  private readonly dispatch = (event: Event): void => {
+  private readonly dispatch = (event: SSEEventLike): void => {
     for (const sub of [...this.subscribers]) {
-      if (sub.names.has(event.type) && this.subscribers.has(sub)) sub.onEvent(event as MessageEvent<string>);
+      if (sub.names.has(event.type) && this.subscribers.has(sub)) sub.onEvent(event as SSEMessageEventLike);
     }
   };
 
@@ -143,8 +163,8 @@ class SharedConnection {
     for (const sub of [...this.subscribers]) if (this.subscribers.has(sub)) sub.onOpen();
   };
 
-  private readonly handleError = (event: Event): void => {
-    if (typeof (event as MessageEvent).data === 'string') return this.dispatch(event);
+  private readonly handleError = (event: SSEEventLike): void => {
+    if (typeof (event as Partial<SSEMessageEventLike>).data === 'string') return this.dispatch(event);
     const state = this.es.readyState as ReadyState;
     // Given up: a later mount opens a fresh connection.
     if (state === 2) this.onDead();
@@ -177,12 +197,13 @@ function subscribe(ctor: EventSourceConstructor, url: string, withCredentials: b
 
 interface HookState<T> {
   data: T | null;
-  error: Event | Error | null;
+  error: SSEEventLike | Error | null;
   readyState: ReadyState;
   lastEventId: string | null;
 }
 
-const useIsomorphicLayoutEffect = typeof window === 'undefined' ? useEffect : useLayoutEffect;
+const useIsomorphicLayoutEffect =
+  typeof (globalThis as { window?: unknown }).window === 'undefined' ? useEffect : useLayoutEffect;
 
 function decode<T>(text: string, parse: 'json' | 'text'): T {
   if (parse === 'text') return text as T;
