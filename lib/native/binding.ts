@@ -15,7 +15,7 @@ export interface NativeBinding {
   ): number;
   lastNeeded(): number;
   encodeNDJSON(json: string): Buffer;
-  NativeParser: new (maxBufferSize: number) => NativeParserHandle;
+  NativeParser: new (maxBufferSize: number, comments: boolean) => NativeParserHandle;
 
   // The connection engine (native/addon/engine_binding.cc).
   /** The response head bytes, or [HeadStatus, index of the bad header]. */
