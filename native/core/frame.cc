@@ -11,6 +11,13 @@ constexpr std::string_view kId = "id: ";
 constexpr std::string_view kRetry = "retry: ";
 constexpr std::string_view kComment = ": ";
 
+bool hasBreak(std::string_view s) {
+  for (char c : s) {
+    if (c == '\n' || c == '\r') return true;
+  }
+  return false;
+}
+
 bool hasBreakOrNul(std::string_view s) {
   for (char c : s) {
     if (c == '\n' || c == '\r' || c == '\0') return true;
@@ -97,7 +104,7 @@ const char* frameStatusField(FrameStatus status) {
 }
 
 FrameStatus validateMessage(const Message& msg) {
-  if (msg.has_event && hasBreakOrNul(msg.event)) return FrameStatus::kInvalidEvent;
+  if (msg.has_event && hasBreak(msg.event)) return FrameStatus::kInvalidEvent;
   if (msg.has_id && hasBreakOrNul(msg.id)) return FrameStatus::kInvalidId;
   return FrameStatus::kOk;
 }
