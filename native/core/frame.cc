@@ -50,7 +50,9 @@ size_t linesSize(std::string_view prefix, std::string_view text) {
 }
 
 char* put(char* out, std::string_view s) {
-  std::memcpy(out, s.data(), s.size());
+  // An empty view may hold a null pointer, which memcpy must not get even
+  // for zero bytes (found by test/fuzz/frame_fuzz.cc under UBSan).
+  if (!s.empty()) std::memcpy(out, s.data(), s.size());
   return out + s.size();
 }
 

@@ -101,6 +101,16 @@ TEST(Frame, NulInEventIsKept) {
   EXPECT_EQ(out.size(), encodedSize(m));
 }
 
+// Default (null) views for present fields: nothing may touch the null
+// pointer (UBSan flags memcpy(dst, nullptr, 0)); found by frame_fuzz.
+TEST(Frame, NullEmptyViewsEncode) {
+  Message m;
+  m.has_event = m.has_data = m.has_id = m.has_comment = true;
+  std::string out;
+  EXPECT_EQ(appendFrame(m, &out), FrameStatus::kOk);
+  EXPECT_EQ(out, ": \nevent: \nid: \ndata: \n\n");
+}
+
 TEST(Frame, NulInDataIsKept) {
   EXPECT_EQ(encode(data(std::string_view("a\0b", 3))), std::string("data: a\0b\n\n", 11));
 }
