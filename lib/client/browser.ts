@@ -33,9 +33,11 @@ export function events(url: string | URL, init?: EventsInit): AsyncGenerator<Eve
 export type { EventsInit, FetchEventSourceInit, SSEResponseInfo } from './fetch-event-source';
 export { isRetryable } from './fetch-event-source';
 export {
+  SSEBufferOverflowError,
   SSEClientError,
   SSEContentTypeError,
   SSEHttpError,
+  SSEInvalidResponseError,
   SSENetworkError,
   SSERetriesExhaustedError,
 } from './errors';
