@@ -107,6 +107,25 @@ describe('parser-ts agrees with the native parser', () => {
     }
   });
 
+  test('every split point of seeded random streams, with and without onComment, ended by reset({ consume })', () => {
+    const r = rng(777);
+    let compared = 0;
+    for (let k = 0; k < 40; k++) {
+      const bytes = randomStream(r).subarray(0, 300);
+      const comments = r() < 0.6;
+      for (let cut = 0; cut <= bytes.length; cut++) {
+        const steps: Step[] = [{ feed: bytes.subarray(0, cut) }, { feed: bytes.subarray(cut) }, { reset: true }];
+        const theirs = replay(nativeParser, steps, undefined, comments);
+        const ours = replay(tsParser as Factory, steps, undefined, comments);
+        if (JSON.stringify(ours) !== JSON.stringify(theirs)) {
+          throw new Error(`stream ${k} cut ${cut} comments ${comments}: ${JSON.stringify(ours)} vs ${JSON.stringify(theirs)}`);
+        }
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(1000);
+  }, 60_000);
+
   test('every split of a mixed stream, bytes and strings alternating', () => {
     const bytes = Buffer.from('\ufeffid: 7\r\nevent: é\r\ndata: 😀 x\r\n\r\n: c\rretry: 12\n\ndata: \u00e9', 'utf8');
     for (let cut = 0; cut <= bytes.length; cut++) {
