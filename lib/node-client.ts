@@ -39,9 +39,11 @@ export type { EventSourceInit } from './client/event-source';
 export type { EventsInit, FetchEventSourceInit, SSEResponseInfo } from './client/fetch-event-source';
 export { isRetryable } from './client/fetch-event-source';
 export {
+  SSEBufferOverflowError,
   SSEClientError,
   SSEContentTypeError,
   SSEHttpError,
+  SSEInvalidResponseError,
   SSENetworkError,
   SSERetriesExhaustedError,
 } from './client/errors';

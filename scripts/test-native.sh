@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The core's tests without Node: a normal build, an ASan+UBSan build, and a
-# bounded libFuzzer run of the parser. Appends "suite passed failed" lines
-# to $SSE_RESULTS (if set) for scripts/test-all.sh to total.
+# bounded libFuzzer run of each fuzz target (SSE_FUZZ_SECONDS in all, shared
+# equally). Appends "suite passed failed" lines to $SSE_RESULTS (if set) for
+# scripts/test-all.sh to total.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 results=${SSE_RESULTS:-/dev/null}
@@ -47,20 +48,35 @@ else
   record core-asan-build 0 1
 fi
 
-echo "== parser fuzz (${fuzz_seconds}s)"
+# The fuzz budget is shared: each target gets an equal slice of it.
+fuzz_targets=(parser client_parse frame http_head)
+slice=$((fuzz_seconds / ${#fuzz_targets[@]}))
+[ "$slice" -ge 1 ] || slice=1
+echo "== fuzz: ${fuzz_targets[*]} (${slice}s each)"
 if ! command -v clang++ >/dev/null; then
-  echo "clang++ missing: cannot build the fuzzer"
+  echo "clang++ missing: cannot build the fuzzers"
   record fuzz 0 1
-elif CXX=clang++ build out/fuzz -DSSE_FUZZ=ON -DSSE_BENCH=OFF && [ -x out/fuzz/parser_fuzz ]; then
-  corpus=$(mktemp -d)
-  cp test/fuzz/corpus/* "$corpus"/ 2>/dev/null || true
-  if ./out/fuzz/parser_fuzz -max_total_time="$fuzz_seconds" -timeout=10 -print_final_stats=1 \
-      "$corpus" 2>&1 | tail -15; then
-    record fuzz 1 0
-  else
-    record fuzz 0 1
-  fi
-  rm -rf "$corpus"
+elif CXX=clang++ build out/fuzz -DSSE_FUZZ=ON -DSSE_BENCH=OFF; then
+  passed=0 failed=0
+  for t in "${fuzz_targets[@]}"; do
+    if [ ! -x "out/fuzz/${t}_fuzz" ]; then
+      echo "${t}_fuzz was not built"
+      failed=$((failed + 1))
+      continue
+    fi
+    corpus=$(mktemp -d)
+    cp "test/fuzz/corpus/$t"/* "$corpus"/ 2>/dev/null || true
+    echo "-- ${t}_fuzz"
+    if "./out/fuzz/${t}_fuzz" -max_total_time="$slice" -timeout=10 -print_final_stats=1 \
+        -artifact_prefix="$corpus/" "$corpus" 2>&1 | tail -6; then
+      passed=$((passed + 1))
+    else
+      failed=$((failed + 1))
+      ls "$corpus"/crash-* "$corpus"/leak-* "$corpus"/timeout-* 2>/dev/null
+    fi
+    rm -rf "$corpus"
+  done
+  record fuzz "$passed" "$failed"
 else
   record fuzz-build 0 1
 fi

@@ -80,6 +80,14 @@ describe('encodeEvent round trip through eventsource-parser', () => {
     expect(encodeEvent({ data: 'a\r\nb\rc\nd' }).toString()).toBe('data: a\ndata: b\ndata: c\ndata: d\n\n');
   });
 
+  test('NUL in an event name is kept (the spec cares about NUL in ids only) and parses back', () => {
+    const buf = encodeEvent({ event: 'a\0b', data: 'x' });
+    expect(buf.toString('latin1')).toBe('event: a\0b\ndata: x\n\n');
+    const got: EventSourceMessage[] = [];
+    referenceParser({ onEvent: (e) => got.push(e) }).feed(buf.toString('utf8'));
+    expect(got).toEqual([{ event: 'a\0b', id: undefined, data: 'x' }]);
+  });
+
   test('lone surrogates leave as U+FFFD, never as invalid UTF-8', () => {
     const buf = encodeEvent({ data: 'x\ud800y' });
     expect(buf.toString()).toBe('data: x\ufffdy\n\n');
@@ -93,7 +101,7 @@ describe('encodeEvent rejects bad input with a TypeError naming the field', () =
     [{ id: 'a\rb' }, /`id`/],
     [{ id: 'a\0b' }, /`id`/],
     [{ event: 'x\ny' }, /`event`/],
-    [{ event: 'x\0' }, /`event`/],
+    [{ event: 'x\r' }, /`event`/],
     [{ retry: -1 }, /`retry`/],
     [{ retry: 1.5 }, /`retry`/],
     [{ retry: NaN }, /`retry`/],
@@ -107,6 +115,11 @@ describe('encodeEvent rejects bad input with a TypeError naming the field', () =
   ])('%p', (msg, re) => {
     expect(() => encodeEvent({ data: 'x', ...(msg as object) })).toThrow(TypeError);
     expect(() => encodeEvent({ data: 'x', ...(msg as object) })).toThrow(re);
+  });
+
+  test('CR or LF in `event` names the fields that break a line, not NUL', () => {
+    expect(() => encodeEvent({ event: 'a\nb', data: 'x' })).toThrow('`event` must not contain CR or LF');
+    expect(() => encodeEvent({ id: 'a\0b', data: 'x' })).toThrow('`id` must not contain CR, LF or NUL');
   });
 
   test('a message that is not an object', () => {

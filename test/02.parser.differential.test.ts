@@ -52,10 +52,19 @@ describe('createParser agrees with eventsource-parser', () => {
       createParser(record(whole)).feed(text);
       expect(whole).toEqual(theirs);
 
+      // Fed in pieces, a line that cannot become a field is dropped unseen
+      // when a feed ends inside it (eventsource-parser 4.1's rule): so the
+      // reference gets the same pieces, as text decoded the way ours is.
       const split: Call[] = [];
+      const theirsSplit: Call[] = [];
       const p = createParser(record(split));
-      for (const chunk of randomSplit(r, new TextEncoder().encode(text))) p.feed(chunk);
-      expect(split).toEqual(theirs);
+      const ref2 = referenceParser(record(theirsSplit));
+      const decoder = new TextDecoder();
+      for (const chunk of randomSplit(r, new TextEncoder().encode(text))) {
+        p.feed(chunk);
+        ref2.feed(decoder.decode(chunk, { stream: true }));
+      }
+      expect(split).toEqual(theirsSplit);
     }
   });
 });

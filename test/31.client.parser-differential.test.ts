@@ -9,12 +9,13 @@ import { int, pick, randomSplit, randomText, rng } from './helpers/random';
 type Call = unknown[];
 type Factory = typeof nativeParser;
 
-function recorder(calls: Call[]) {
+function recorder(calls: Call[], comments = true) {
   return {
     onEvent: (e: { event?: string; id?: string; data: string }) => calls.push(['event', e.event, e.id, e.data]),
     onId: (id: string) => calls.push(['id', id]),
     onRetry: (ms: number) => calls.push(['retry', ms]),
-    onComment: (c: string) => calls.push(['comment', c]),
+    // Without onComment both parsers drop comments, partial ones unbuffered.
+    onComment: comments ? (c: string) => calls.push(['comment', c]) : undefined,
     onError: (e: { type: string; field?: string; value?: string; line?: string; message: string }) =>
       calls.push(['error', e.type, e.field, e.value, e.line, e.message]),
   };
@@ -22,8 +23,8 @@ function recorder(calls: Call[]) {
 
 const FIELDS = ['data', 'data', 'data', 'event', 'id', 'retry', '', 'foo', 'Data', 'data ', '\ufeffdata'];
 const EOLS = ['\n', '\r\n', '\r', '\n\r', '\r\r'];
-// Retry values stay below 2^53 here (see the report on lib/parser.ts for larger ones).
-const RETRIES = ['1000', ' 25', 'x1', '', '007', '0', '9007199254740991', '1.5'];
+// Retry values stay below 2^53 (where a double is exact) or pass 2^64 (ignored by both).
+const RETRIES = ['1000', ' 25', 'x1', '', '007', '0', '9007199254740991', '1.5', '18446744073709551616', '0000000000000000000000042'];
 const ODD_BYTES = [[0xff], [0xc3], [0xe2, 0x82], [0xf0, 0x9f, 0x98], [0xed, 0xa0, 0x80], [0xef, 0xbb, 0xbf], [0x00], [0xc0, 0x80]];
 
 /** A random stream as bytes: mostly well-formed lines, with invalid UTF-8 sprinkled in. */
@@ -55,9 +56,9 @@ type Step = { feed: Uint8Array | string } | { reset: boolean };
 // The native parser is fed a string's UTF-8 bytes rather than the string:
 // its string path truncates long non-ASCII strings (readUtf8 in
 // native/addon/addon.cc, reported), and the bytes are what a string means.
-function replay(factory: Factory, steps: Step[], maxBufferSize?: number): Call[] {
+function replay(factory: Factory, steps: Step[], maxBufferSize?: number, comments = true): Call[] {
   const calls: Call[] = [];
-  const p = factory({ ...recorder(calls), maxBufferSize });
+  const p = factory({ ...recorder(calls, comments), maxBufferSize });
   const asBytes = factory === nativeParser;
   for (const s of steps) {
     if ('feed' in s) {
@@ -94,16 +95,36 @@ describe('parser-ts agrees with the native parser', () => {
     for (let k = 0; k < 40; k++) {
       const steps = randomSteps(r);
       const limit = r() < 0.2 ? 8 + int(r, 200) : undefined;
-      const theirs = replay(nativeParser, steps, limit);
-      const ours = replay(tsParser as Factory, steps, limit);
+      const comments = r() < 0.7;
+      const theirs = replay(nativeParser, steps, limit, comments);
+      const ours = replay(tsParser as Factory, steps, limit, comments);
       if (JSON.stringify(ours) !== JSON.stringify(theirs)) {
         let i = 0;
         while (i < ours.length && JSON.stringify(ours[i]) === JSON.stringify(theirs[i])) i++;
         const cut = (v: unknown) => JSON.stringify(v)?.slice(0, 200);
-        throw new Error(`seed ${seed} case ${k} limit ${limit}: first difference at call ${i}: ours ${cut(ours[i])} theirs ${cut(theirs[i])}; steps ${cut(steps.map((s) => ('feed' in s ? (typeof s.feed === 'string' ? 's' + s.feed.length : 'b' + s.feed.length) : 'reset' + s.reset)))}`);
+        throw new Error(`seed ${seed} case ${k} limit ${limit} comments ${comments}: first difference at call ${i}: ours ${cut(ours[i])} theirs ${cut(theirs[i])}; steps ${cut(steps.map((s) => ('feed' in s ? (typeof s.feed === 'string' ? 's' + s.feed.length : 'b' + s.feed.length) : 'reset' + s.reset)))}`);
       }
     }
   });
+
+  test('every split point of seeded random streams, with and without onComment, ended by reset({ consume })', () => {
+    const r = rng(777);
+    let compared = 0;
+    for (let k = 0; k < 40; k++) {
+      const bytes = randomStream(r).subarray(0, 300);
+      const comments = r() < 0.6;
+      for (let cut = 0; cut <= bytes.length; cut++) {
+        const steps: Step[] = [{ feed: bytes.subarray(0, cut) }, { feed: bytes.subarray(cut) }, { reset: true }];
+        const theirs = replay(nativeParser, steps, undefined, comments);
+        const ours = replay(tsParser as Factory, steps, undefined, comments);
+        if (JSON.stringify(ours) !== JSON.stringify(theirs)) {
+          throw new Error(`stream ${k} cut ${cut} comments ${comments}: ${JSON.stringify(ours)} vs ${JSON.stringify(theirs)}`);
+        }
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(1000);
+  }, 60_000);
 
   test('every split of a mixed stream, bytes and strings alternating', () => {
     const bytes = Buffer.from('\ufeffid: 7\r\nevent: é\r\ndata: 😀 x\r\n\r\n: c\rretry: 12\n\ndata: \u00e9', 'utf8');

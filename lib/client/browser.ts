@@ -40,9 +40,11 @@ export const EventSource: typeof globalThis.EventSource = globalThis.EventSource
 export type { EventsInit, FetchEventSourceInit, SSEResponseInfo } from './fetch-event-source';
 export { isRetryable } from './fetch-event-source';
 export {
+  SSEBufferOverflowError,
   SSEClientError,
   SSEContentTypeError,
   SSEHttpError,
+  SSEInvalidResponseError,
   SSENetworkError,
   SSERetriesExhaustedError,
 } from './errors';

@@ -3,7 +3,13 @@
 
 /** Base class of every error the clients report; `code` names the cause. */
 export class SSEClientError extends Error {
-  readonly code: 'SSE_HTTP' | 'SSE_CONTENT_TYPE' | 'SSE_NETWORK' | 'SSE_RETRIES_EXHAUSTED';
+  readonly code:
+    | 'SSE_HTTP'
+    | 'SSE_CONTENT_TYPE'
+    | 'SSE_NETWORK'
+    | 'SSE_RETRIES_EXHAUSTED'
+    | 'SSE_BUFFER_OVERFLOW'
+    | 'SSE_INVALID_RESPONSE';
   constructor(code: SSEClientError['code'], message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'SSEClientError';
@@ -63,6 +69,45 @@ export class SSERetriesExhaustedError extends SSEClientError {
     super('SSE_RETRIES_EXHAUSTED', `Gave up after ${attempts} attempts: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     this.name = 'SSERetriesExhaustedError';
     this.attempts = attempts;
+  }
+}
+
+/**
+ * The server sent a line or an event larger than the client's
+ * `maxBufferSize` (a runaway stream, or events bigger than expected). The
+ * connection is closed and not retried by default: the same stream would
+ * overflow again.
+ */
+export class SSEBufferOverflowError extends SSEClientError {
+  /** The limit that was passed, in bytes. */
+  readonly maxBufferSize: number;
+  readonly url: string;
+  constructor(maxBufferSize: number, url: string) {
+    super(
+      'SSE_BUFFER_OVERFLOW',
+      `A line or event from ${url} grew past maxBufferSize (${maxBufferSize} bytes) before it ended; ` +
+        'if the server really sends events that large, raise the `maxBufferSize` option (Infinity turns the limit off)',
+    );
+    this.name = 'SSEBufferOverflowError';
+    this.maxBufferSize = maxBufferSize;
+    this.url = url;
+  }
+}
+
+/**
+ * A custom `fetch` resolved with something the client cannot read: not a
+ * Response, or a Response whose body is missing or not a stream. Not retried
+ * by default: the same `fetch` would answer the same way.
+ */
+export class SSEInvalidResponseError extends SSEClientError {
+  readonly url: string;
+  constructor(url: string, problem: string) {
+    super(
+      'SSE_INVALID_RESPONSE',
+      `The response from ${url} cannot be read: ${problem}; the \`fetch\` option must resolve with a Response whose body is a ReadableStream of bytes`,
+    );
+    this.name = 'SSEInvalidResponseError';
+    this.url = url;
   }
 }
 

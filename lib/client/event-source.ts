@@ -5,7 +5,8 @@
 // than 200 or a wrong Content-Type, as browsers do.
 import type { EventSourceParser, ParserConfig } from '../common/parser-api';
 import { createParser as createParserTs } from './parser-ts';
-import { SSEClientError, SSEContentTypeError, SSEHttpError, isEventStream } from './errors';
+import { SSEBufferOverflowError, SSEClientError, SSEContentTypeError, SSEHttpError, SSEInvalidResponseError, isEventStream } from './errors';
+import { kHealthyMs, lastEventIdHeader, reconnectDelay, resolveMaxBufferSize } from './options';
 import { nodeTransport } from './node-transport';
 import { fetchTransport, normalizeHeaders, type FetchLike, type Transport, type TransportResponse } from './transport';
 
@@ -27,6 +28,13 @@ export interface EventSourceInit {
   fetch?: FetchLike;
   /** Reconnection time in ms until the server sends `retry:`. @defaultValue 3000 */
   retry?: number;
+  /**
+   * Most bytes of an unfinished line plus unfinished event data the client
+   * holds; past it the source fails (CLOSED) with SSEBufferOverflowError.
+   * Infinity turns the limit off. Lines that cannot be fields are dropped,
+   * not held. @defaultValue 8388608 (8 MiB)
+   */
+  maxBufferSize?: number;
 }
 
 /** The `error` event: `error` says why (absent when the server just ended the response). */
@@ -35,11 +43,14 @@ export class SSEErrorEvent extends Event {
   readonly message: string | undefined;
   /** The HTTP status when the server answered with a bad one (the npm package `eventsource` calls it `code`). */
   readonly code: number | undefined;
-  constructor(error?: SSEClientError) {
+  /** The wait in ms before the next attempt (CONNECTING), or undefined when the source failed (CLOSED). */
+  readonly reconnectMs: number | undefined;
+  constructor(error?: SSEClientError, reconnectMs?: number) {
     super('error');
     this.error = error;
     this.message = error?.message;
     this.code = error instanceof SSEHttpError ? error.status : undefined;
+    this.reconnectMs = reconnectMs;
   }
 }
 
@@ -74,6 +85,8 @@ export class EventSource extends EventTarget {
   private readyState_: number = kConnecting;
   private lastEventId_ = '';
   private reconnectMs_: number;
+  private streak_ = 0; // reconnects in a row since the last healthy connection
+  private readonly maxBufferSize_: number | undefined;
   private readonly headers_: Record<string, string>;
   private readonly transport_: Transport;
   private request_: AbortController | undefined; // the current connection; undefined between them
@@ -100,6 +113,7 @@ export class EventSource extends EventTarget {
     this.url = parsed.href;
     this.withCredentials = Boolean(init.withCredentials);
     this.reconnectMs_ = retry;
+    this.maxBufferSize_ = resolveMaxBufferSize(init.maxBufferSize);
     this.headers_ = normalizeHeaders(init.headers);
     this.transport_ = init.fetch !== undefined ? fetchTransport(init.fetch) : nodeTransport;
     this.connect_();
@@ -157,13 +171,29 @@ export class EventSource extends EventTarget {
     const ac = new AbortController();
     this.request_ = ac;
     const headers: Record<string, string> = { ...this.headers_, accept: 'text/event-stream', 'cache-control': 'no-cache' };
-    if (this.lastEventId_ !== '') headers['last-event-id'] = this.lastEventId_;
-    this.transport_({ url: this.url, method: 'GET', headers, signal: ac.signal }).then(
+    // UTF-8, as browsers send it (a non-Latin-1 id used to break every reconnect).
+    const id = lastEventIdHeader(this.lastEventId_);
+    if (id !== undefined) headers['last-event-id'] = id;
+    let sent: Promise<TransportResponse>;
+    try {
+      sent = this.transport_({ url: this.url, method: 'GET', headers, signal: ac.signal });
+    } catch (err) {
+      sent = Promise.reject(err);
+    }
+    sent.then(
       (res) => this.read_(res, ac),
       (err) => {
-        if (this.request_ === ac) this.reconnect_(err);
+        if (this.request_ !== ac) return;
+        if (err instanceof SSEInvalidResponseError) this.fail_(err);
+        else this.reconnect_(err, false);
       },
-    );
+    ).catch((err) => {
+      // Nothing read_ does should throw; if something does, fail once with
+      // it rather than leave the source CONNECTING forever.
+      if (this.request_ === ac || (this.request_ === undefined && this.readyState_ !== kClosed && this.timer_ === undefined)) {
+        this.fail_(err instanceof SSEClientError ? err : new SSEInvalidResponseError(this.url, String((err as Error)?.message ?? err)));
+      }
+    });
   }
 
   private async read_(res: TransportResponse, ac: AbortController): Promise<void> {
@@ -177,6 +207,10 @@ export class EventSource extends EventTarget {
       res.cancel();
       return this.fail_(new SSEContentTypeError(type ?? '', res.url));
     }
+    if (res.unreadable !== undefined) {
+      res.cancel();
+      return this.fail_(res.unreadable);
+    }
     let origin: string;
     try {
       origin = new URL(res.url).origin;
@@ -184,13 +218,21 @@ export class EventSource extends EventTarget {
       origin = new URL(this.url).origin;
     }
     this.readyState_ = kOpen;
+    const openedAt = Date.now();
     this.dispatchEvent(new Event('open'));
     if (this.request_ !== ac) return res.cancel(); // an open listener closed us
+    let delivered = false;
+    let overflow = false;
     const parser = parserFactory({
       onEvent: (ev) => {
         if (this.request_ !== ac) return;
+        delivered = true;
         this.dispatchEvent(new MessageEvent(ev.event ?? 'message', { data: ev.data, lastEventId: this.lastEventId_, origin }));
       },
+      onError: (err) => {
+        if (err.type === 'max-buffer-size-exceeded') overflow = true;
+      },
+      maxBufferSize: this.maxBufferSize_,
       onId: (id) => {
         this.lastEventId_ = id;
       },
@@ -199,29 +241,42 @@ export class EventSource extends EventTarget {
         if (ms >= 0) this.reconnectMs_ = Math.min(ms, kMaxTimerMs);
       },
     });
+    const healthy = () => delivered || Date.now() - openedAt >= kHealthyMs;
     try {
       for await (const chunk of res.body) {
         if (this.request_ !== ac) return res.cancel();
         parser.feed(chunk);
+        if (overflow && this.request_ === ac) {
+          res.cancel();
+          return this.fail_(new SSEBufferOverflowError(this.maxBufferSize_ ?? 0, res.url));
+        }
       }
     } catch (err) {
-      if (this.request_ === ac) this.reconnect_(err);
+      if (this.request_ !== ac) return;
+      if (err instanceof SSEInvalidResponseError) return this.fail_(err);
+      this.reconnect_(err, healthy());
       return;
     }
-    if (this.request_ === ac) this.reconnect_(undefined);
+    if (this.request_ === ac) this.reconnect_(undefined, healthy());
   }
 
-  // "Reestablish the connection": error event, wait, connect again.
-  private reconnect_(cause: unknown): void {
+  // "Reestablish the connection": error event, wait, connect again. The wait
+  // is the server's `retry` after a healthy connection (one that delivered
+  // an event or stayed open a while), and backs off on each unhealthy one in
+  // a row, so `retry: 0` and a server that ends every response at once cost
+  // a handful of reconnects a second, not hundreds.
+  private reconnect_(cause: unknown, healthy: boolean): void {
     this.request_ = undefined;
     if (this.readyState_ === kClosed) return;
     this.readyState_ = kConnecting;
-    this.dispatchEvent(new SSEErrorEvent(cause instanceof SSEClientError ? cause : undefined));
+    this.streak_ = healthy ? 1 : this.streak_ + 1;
+    const delay = Math.min(reconnectDelay(this.streak_, this.reconnectMs_), kMaxTimerMs);
+    this.dispatchEvent(new SSEErrorEvent(cause instanceof SSEClientError ? cause : undefined, delay));
     if (this.readyState_ !== kConnecting || this.timer_ !== undefined || this.request_ !== undefined) return; // a listener closed us
     this.timer_ = setTimeout(() => {
       this.timer_ = undefined;
       if (this.readyState_ === kConnecting && this.request_ === undefined) this.connect_();
-    }, this.reconnectMs_);
+    }, delay);
   }
 
   // "Fail the connection": CLOSED, error event, no reconnect.

@@ -4,7 +4,16 @@
 // transport and a parser factory) so that Node (node:http + the native
 // parser) and browsers (fetch + parser-ts) share it; imports nothing from node:.
 import type { EventSourceMessage, EventSourceParser, ParserConfig } from '../common/parser-api';
-import { SSEContentTypeError, SSEHttpError, SSENetworkError, SSERetriesExhaustedError, isEventStream, parseRetryAfter } from './errors';
+import {
+  SSEBufferOverflowError,
+  SSEContentTypeError,
+  SSEHttpError,
+  SSENetworkError,
+  SSERetriesExhaustedError,
+  isEventStream,
+  parseRetryAfter,
+} from './errors';
+import { kHealthyMs, kMinBackoffMs, lastEventIdHeader, resolveMaxBufferSize } from './options';
 import { fetchTransport, normalizeHeaders, readSnippet, type FetchLike, type HeadersLike, type Transport } from './transport';
 
 /** What a client is built on: how to send a request and how to parse a body. */
@@ -64,12 +73,23 @@ export interface FetchEventSourceInit {
   retryDelay?: number;
   /** Upper bound of the backoff in ms. @defaultValue 30000 */
   maxRetryDelay?: number;
-  /** Failed attempts in a row before giving up with SSERetriesExhaustedError. @defaultValue Infinity */
+  /**
+   * Failed attempts in a row before giving up with SSERetriesExhaustedError.
+   * An attempt that delivered an event, or whose response stayed open 10 s,
+   * ends a row. @defaultValue Infinity
+   */
   maxRetries?: number;
   /** Fraction of each delay that is random (0: exact, 1: anywhere in [0, delay]). @defaultValue 0.5 */
   jitter?: number;
   /** Use this fetch instead of the default transport (node:http in Node). */
   fetch?: FetchLike;
+  /**
+   * Most bytes of an unfinished line plus unfinished event data held; past
+   * it the attempt fails with SSEBufferOverflowError (not retried by
+   * default). Infinity turns the limit off. Lines that cannot be fields are
+   * dropped, not held. @defaultValue 8388608 (8 MiB)
+   */
+  maxBufferSize?: number;
 }
 
 function checkInit(init: FetchEventSourceInit): void {
@@ -100,13 +120,15 @@ export function isRetryable(err: unknown): boolean {
 }
 
 /**
- * The wait before retry number `failures` (1 for the first): `base` doubled
- * per failure in a row, capped at `max`, then up to `jitter` of it taken off
- * at random (`random` in [0, 1)), so that clients that failed together do
- * not come back together.
+ * The wait before retry number `failures` (1 for the first): `base` for the
+ * first (even 0: the server's `retry: 0` is honoured once), then doubled per
+ * failure in a row from at least kMinBackoffMs (250), capped at `max`; then
+ * up to `jitter` of it taken off at random (`random` in [0, 1)), so that
+ * clients that failed together do not come back together.
  */
 export function backoffDelay(failures: number, base: number, max: number, jitter: number, random: number): number {
-  const exact = Math.min(max, base * 2 ** Math.max(0, failures - 1));
+  const from = failures <= 1 ? base : Math.max(base, kMinBackoffMs);
+  const exact = Math.min(max, from * 2 ** Math.min(Math.max(0, failures - 1), 40));
   return exact * (1 - jitter * random);
 }
 
@@ -141,16 +163,21 @@ export async function fetchEventSourceWith(rt: Runtime, url: string | URL, init:
   const maxDelay = init.maxRetryDelay ?? 30000;
   const maxRetries = init.maxRetries ?? Infinity;
   const jitter = init.jitter ?? 0.5;
+  const maxBufferSize = resolveMaxBufferSize(init.maxBufferSize);
   let lastEventId = init.lastEventId ?? '';
   let serverRetry: number | undefined;
-  let failures = 0; // in a row; an accepted response resets it
+  let failures = 0; // in a row; a healthy attempt (an event, or kHealthyMs open) ends the row
+  let openedAt: number | undefined; // when this attempt's response was accepted
+  let delivered = false; // this attempt delivered an event
 
   // One attempt: resolves when the stream is over for good (ended, 204),
   // rejects with what went wrong.
   const attempt = async (ac: AbortController): Promise<void> => {
     const given = typeof init.headers === 'function' ? await init.headers() : init.headers;
     const headers: Record<string, string> = { accept: 'text/event-stream', ...normalizeHeaders(given) };
-    if (lastEventId !== '') headers['last-event-id'] = lastEventId;
+    // UTF-8, as browsers send it (a non-Latin-1 id used to break every retry).
+    const idHeader = lastEventIdHeader(lastEventId);
+    if (idHeader !== undefined) headers['last-event-id'] = idHeader;
     else delete headers['last-event-id'];
     const res = await transport({ url: href, method, headers, body: init.body, signal: ac.signal });
     if (res.status === 204) {
@@ -166,14 +193,20 @@ export async function fetchEventSourceWith(rt: Runtime, url: string | URL, init:
       res.cancel();
       throw new SSEContentTypeError(type ?? '', res.url);
     }
-    failures = 0;
+    if (res.unreadable !== undefined) {
+      res.cancel();
+      throw res.unreadable;
+    }
+    openedAt = Date.now();
     if (init.onopen !== undefined) {
       await init.onopen({ status: res.status, statusText: res.statusText, url: res.url, headers: res.headers });
     }
     const onmessage = init.onmessage;
     const pending: PromiseLike<unknown>[] = [];
+    let overflow = false;
     const parser = rt.createParser({
       onEvent: (ev) => {
+        delivered = true;
         if (onmessage === undefined) return;
         const r = onmessage(ev);
         if (r !== undefined && typeof (r as PromiseLike<void>).then === 'function') pending.push(r);
@@ -184,10 +217,15 @@ export async function fetchEventSourceWith(rt: Runtime, url: string | URL, init:
       onRetry: (ms) => {
         serverRetry = ms;
       },
+      onError: (err) => {
+        if (err.type === 'max-buffer-size-exceeded') overflow = true;
+      },
+      maxBufferSize,
     });
     try {
       for await (const chunk of res.body) {
         parser.feed(chunk);
+        if (overflow) throw new SSEBufferOverflowError(maxBufferSize ?? 0, res.url);
         if (pending.length !== 0) {
           const waiting = pending.splice(0);
           await Promise.all(waiting);
@@ -205,6 +243,8 @@ export async function fetchEventSourceWith(rt: Runtime, url: string | URL, init:
     const forward = () => ac.abort();
     signal?.addEventListener('abort', forward, { once: true });
     let error: unknown;
+    openedAt = undefined;
+    delivered = false;
     try {
       await attempt(ac);
       return;
@@ -215,6 +255,7 @@ export async function fetchEventSourceWith(rt: Runtime, url: string | URL, init:
       ac.abort();
     }
     if (signal?.aborted) return;
+    if (delivered || (openedAt !== undefined && Date.now() - openedAt >= kHealthyMs)) failures = 0;
     failures++;
     const chosen = init.onerror?.(error); // a throw rejects with it
     let delay: number;

@@ -5,7 +5,7 @@
 // createParser from lib/parser.ts instead.
 import { ParseError, checkParserConfig, type EventSourceParser, type ParserConfig, type ParseErrorType } from '../common/parser-api';
 
-const kMaxRetry = 18446744073709551615n; // UINT64_MAX: the core saturates there
+const kMaxRetry = 18446744073709551615n; // UINT64_MAX: the core ignores a larger retry
 const kTerminated =
   'Cannot feed parser: it was terminated after exceeding the configured max buffer size. Call `reset()` to resume parsing.';
 
@@ -30,6 +30,7 @@ export function createParser(config: ParserConfig): EventSourceParser {
   let terminated = false;
   let bomChecked = false;
   let lastWasCr = false; // a CR ended the previous text: skip one LF
+  let skipping = false; // dropping the rest of a line up to its break (see lineMayMatter)
   let line = ''; // incomplete line carried across feeds
   let data = '';
   let hasData = false;
@@ -86,13 +87,15 @@ export function createParser(config: ParserConfig): EventSourceParser {
           hasId = true;
         }
         return;
-      case 'retry':
-        if (/^[0-9]+$/.test(value)) {
-          if (onRetry !== undefined) onRetry(parseRetry(value));
+      case 'retry': {
+        const ms = /^[0-9]+$/.test(value) ? parseRetry(value) : undefined;
+        if (ms !== undefined) {
+          if (onRetry !== undefined) onRetry(ms);
         } else {
           error('invalid-retry', field, value, src.slice(start, end));
         }
         return;
+      }
       default:
         error('unknown-field', field, value, src.slice(start, end));
     }
@@ -149,6 +152,24 @@ export function createParser(config: ParserConfig): EventSourceParser {
     if (lastWasCr) {
       lastWasCr = false;
       if (text.charCodeAt(pos) === 0x0a) ++pos;
+    }
+    if (skipping) {
+      // The dropped line ends at the first CR or LF; its break is not a blank
+      // line, so nothing is dispatched for it.
+      const lf = text.indexOf('\n', pos);
+      const cr = text.indexOf('\r', pos);
+      const eol = lf < 0 ? (cr < 0 ? end : cr) : cr < 0 ? lf : Math.min(cr, lf);
+      if (eol === end) return;
+      skipping = false;
+      const wasCr = text.charCodeAt(eol) === 0x0d;
+      pos = eol + 1;
+      if (wasCr) {
+        if (pos === end) {
+          lastWasCr = true;
+          return;
+        }
+        if (text.charCodeAt(pos) === 0x0a) ++pos;
+      }
     }
     // Next CR and next LF at or after `pos` (end when none); each is searched
     // again only once passed, so the scan stays linear.
@@ -210,6 +231,7 @@ export function createParser(config: ParserConfig): EventSourceParser {
     decoder = new TextDecoder('utf-8', { ignoreBOM: true });
     bytesPending = false;
     lastWasCr = false;
+    skipping = false;
     line = '';
     clearBlock();
     if (onError !== undefined) {
@@ -231,11 +253,17 @@ export function createParser(config: ParserConfig): EventSourceParser {
         throw new TypeError(`feed: chunk must be a string or a Uint8Array, got ${chunk === null ? 'null' : typeof chunk}`);
       }
       if (text !== '') processText(text);
+      // Decided once per feed, on what would stay buffered until the next one.
+      if (line !== '' && !lineMayMatter(line, onComment !== undefined)) {
+        line = '';
+        skipping = true;
+      }
       // Checked once per feed, like the core: only what stays buffered counts.
       if (maxBufferSize !== undefined && overLimit(maxBufferSize)) terminate();
     },
     reset(options: { consume?: boolean } = {}): void {
-      if (options.consume === true && !terminated) {
+      // While skipping, what the decoder holds belongs to the dropped line.
+      if (options.consume === true && !terminated && !skipping) {
         // End of stream: a truncated character decodes to U+FFFD.
         const pendingLine = line + decoder.decode();
         line = '';
@@ -247,16 +275,46 @@ export function createParser(config: ParserConfig): EventSourceParser {
       clearBlock();
       bomChecked = false;
       lastWasCr = false;
+      skipping = false;
       terminated = false;
     },
   };
 }
 
-/** Digits only (checked by the caller); saturates at UINT64_MAX like the core. */
-function parseRetry(digits: string): number {
+/** Digits only (checked by the caller); undefined past UINT64_MAX, which the core ignores too. */
+function parseRetry(digits: string): number | undefined {
   if (digits.length <= 15) return Number(digits);
   const big = BigInt(digits);
-  return Number(big > kMaxRetry ? kMaxRetry : big);
+  return big > kMaxRetry ? undefined : Number(big);
+}
+
+/**
+ * Whether an incomplete line may still become a line the parser acts on: a
+ * prefix of `data`, `event`, `id` or `retry` (then ':' or nothing), or a
+ * comment when comments are wanted. Other lines are dropped up to their
+ * break rather than buffered (eventsource-parser 4.1's rule, and the core's).
+ */
+function lineMayMatter(line: string, comments: boolean): boolean {
+  switch (line.charCodeAt(0)) {
+    case 0x3a /* : */:
+      return comments;
+    case 0x64 /* d */:
+      return mayBeField(line, 'data');
+    case 0x65 /* e */:
+      return mayBeField(line, 'event');
+    case 0x69 /* i */:
+      return mayBeField(line, 'id');
+    case 0x72 /* r */:
+      return mayBeField(line, 'retry');
+    default:
+      return false;
+  }
+}
+
+function mayBeField(line: string, name: string): boolean {
+  const n = Math.min(line.length, name.length);
+  for (let i = 1; i < n; i++) if (line.charCodeAt(i) !== name.charCodeAt(i)) return false;
+  return line.length <= name.length || line.charCodeAt(name.length) === 0x3a;
 }
 
 /**

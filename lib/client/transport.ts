@@ -2,7 +2,7 @@
 // status, headers and a body of byte chunks. Two implementations: node:http
 // (node-transport.ts, Node's default) and fetch (here, for browsers and for
 // callers who pass their own `fetch`). This file imports nothing from node:.
-import { SSENetworkError } from './errors';
+import { SSEInvalidResponseError, SSENetworkError } from './errors';
 
 /** One request. `headers` names are lower-case. Aborting `signal` tears the request and its body down. */
 export interface TransportRequest {
@@ -26,8 +26,14 @@ export interface TransportResponse {
    * the request's signal aborted.
    */
   body: AsyncIterable<Uint8Array>;
-  /** Stops reading and releases the connection; idempotent. */
+  /** Stops reading and releases the connection; idempotent, never throws. */
   cancel(): void;
+  /**
+   * Set when the body cannot be read at all (a custom fetch gave no body, or
+   * not a stream): iterating `body` would throw it. Clients check it once
+   * the status and type are known, to fail once with a clear error.
+   */
+  unreadable?: SSEInvalidResponseError | undefined;
 }
 
 /** Sends a request: resolves once the head has arrived, rejects with SSENetworkError (or an AbortError). */
@@ -61,34 +67,97 @@ export function fetchTransport(fetchImpl: FetchLike | undefined = globalThis.fet
       if (req.signal.aborted) throw abortError();
       throw new SSENetworkError(`Request to ${req.url} failed: ${(err as Error)?.message ?? String(err)}`, err);
     }
-    const stream = res.body;
-    let cancelled = false;
-    const cancel = () => {
-      if (cancelled) return;
-      cancelled = true;
-      stream?.cancel().catch(() => {});
-    };
-    async function* body(): AsyncGenerator<Uint8Array> {
-      if (stream === null) return;
-      const reader = stream.getReader();
-      try {
-        for (;;) {
-          let r: ReadableStreamReadResult<Uint8Array>;
-          try {
-            r = await reader.read();
-          } catch (err) {
-            if (req.signal.aborted) throw abortError();
-            throw new SSENetworkError(`Connection to ${req.url} lost: ${(err as Error)?.message ?? String(err)}`, err);
-          }
-          if (r.done) return;
-          yield r.value;
-        }
-      } finally {
-        reader.releaseLock();
-      }
+    if (res === null || typeof res !== 'object' || typeof res.status !== 'number') {
+      throw new SSEInvalidResponseError(req.url, `\`fetch\` resolved with ${describe(res)} instead of a Response`);
     }
-    return { status: res.status, statusText: res.statusText, url: res.url || req.url, headers: res.headers, body: body(), cancel };
+    const url = typeof res.url === 'string' && res.url !== '' ? res.url : req.url;
+    const headers = res.headers instanceof Headers ? res.headers : new Headers((res.headers ?? undefined) as HeadersInit | undefined);
+    const { body, cancel, unreadable } = readBody(res.body as unknown, url, req.signal);
+    return { status: res.status, statusText: String(res.statusText ?? ''), url, headers, body, cancel, unreadable };
   };
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'string') return 'a string';
+  if (v instanceof Uint8Array) return 'a Uint8Array';
+  return typeof v === 'object' ? `an object (${Object.prototype.toString.call(v)})` : String(typeof v);
+}
+
+type ChunkSource = { next(): Promise<{ done?: boolean; value?: unknown }>; stop(): void };
+
+// The body as a web ReadableStream (fetch) or any async iterable of bytes
+// (node-fetch 2 gives a Node stream); anything else is unreadable.
+function readBody(
+  raw: unknown,
+  url: string,
+  signal: AbortSignal,
+): { body: AsyncIterable<Uint8Array>; cancel: () => void; unreadable: SSEInvalidResponseError | undefined } {
+  let open: (() => ChunkSource) | undefined;
+  let release = () => {};
+  const anyRaw = raw as { getReader?: unknown; cancel?: unknown; [Symbol.asyncIterator]?: unknown } | null | undefined;
+  if (anyRaw != null && typeof anyRaw.getReader === 'function') {
+    const stream = anyRaw as ReadableStream<unknown>;
+    release = () => {
+      try {
+        stream.cancel().catch(() => {});
+      } catch {
+        // A locked or odd stream: the reader's own release below still runs.
+      }
+    };
+    open = () => {
+      const reader = stream.getReader();
+      return { next: () => reader.read(), stop: () => reader.releaseLock() };
+    };
+  } else if (anyRaw != null && typeof anyRaw[Symbol.asyncIterator] === 'function') {
+    const iterable = anyRaw as AsyncIterable<unknown>;
+    let it: AsyncIterator<unknown> | undefined;
+    release = () => {
+      void it?.return?.()?.catch?.(() => {});
+      const destroy = (anyRaw as { destroy?: unknown }).destroy;
+      if (typeof destroy === 'function') (destroy as () => void).call(anyRaw);
+    };
+    open = () => {
+      it = iterable[Symbol.asyncIterator]();
+      const i = it;
+      return { next: () => i.next(), stop: () => {} };
+    };
+  }
+  const unreadable =
+    open === undefined
+      ? new SSEInvalidResponseError(url, raw == null ? 'it has no body' : `its body is ${describe(raw)}, not a stream`)
+      : undefined;
+  let cancelled = false;
+  const cancel = () => {
+    if (cancelled) return;
+    cancelled = true;
+    release();
+  };
+  async function* body(): AsyncGenerator<Uint8Array> {
+    if (open === undefined) throw unreadable;
+    const source = open();
+    try {
+      for (;;) {
+        let r: { done?: boolean; value?: unknown };
+        try {
+          r = await source.next();
+        } catch (err) {
+          if (signal.aborted) throw abortError();
+          throw new SSENetworkError(`Connection to ${url} lost: ${(err as Error)?.message ?? String(err)}`, err);
+        }
+        if (r.done) return;
+        const v = r.value;
+        if (v instanceof Uint8Array) yield v;
+        else if (ArrayBuffer.isView(v)) {
+          // Bytes from another realm (jsdom, a vm context): a view of this one, no copy.
+          yield new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+        } else throw new SSEInvalidResponseError(url, `its body gave ${describe(v)}, not bytes`);
+      }
+    } finally {
+      source.stop();
+    }
+  }
+  return { body: body(), cancel, unreadable };
 }
 
 /** Reads at most `limit` bytes of a body, decoded as UTF-8 (for error messages), then cancels it. */

@@ -51,9 +51,9 @@ export interface ParserCallbacks {
   onEvent?: ((event: EventSourceMessage) => void) | undefined;
   /** A blank line ended a block with a valid `id` field (before its onEvent, also when it had no data). */
   onId?: ((id: string) => void) | undefined;
-  /** A `retry` field of ASCII digits: the reconnection time in ms. */
+  /** A `retry` field of ASCII digits: the reconnection time in ms (a value past 2^64-1 is ignored: onError 'invalid-retry'). */
   onRetry?: ((retry: number) => void) | undefined;
-  /** A comment line (`:` prefix), without the colon and one leading space. */
+  /** A comment line (`:` prefix), without the colon and one leading space. Without it, comments are neither reported nor kept while incomplete. */
   onComment?: ((comment: string) => void) | undefined;
   /** An ignored field or an oversized buffer. */
   onError?: ((error: ParseError) => void) | undefined;
@@ -61,8 +61,12 @@ export interface ParserCallbacks {
 
 export interface ParserConfig extends ParserCallbacks {
   /**
-   * Maximum bytes buffered for an incomplete line plus pending event data;
-   * past it onError gets 'max-buffer-size-exceeded' and feed() throws until reset().
+   * Maximum bytes (UTF-8) buffered for an incomplete line plus pending event
+   * data, checked after each feed(); past it onError gets
+   * 'max-buffer-size-exceeded' and feed() throws until reset(). A line that
+   * cannot become a field (`data`, `event`, `id`, `retry`, or a comment with
+   * onComment) is dropped when a feed ends inside it, never buffered or
+   * counted, and then not reported as 'unknown-field' (eventsource-parser 4.1).
    * @defaultValue undefined (unbounded)
    */
   maxBufferSize?: number | undefined;

@@ -55,7 +55,7 @@ export interface NativeBinding {
   ): number;
   lastNeeded(): number;
   encodeNDJSON(json: string): Buffer;
-  NativeParser: new (maxBufferSize: number) => NativeParserHandle;
+  NativeParser: new (maxBufferSize: number, comments: boolean) => NativeParserHandle;
 
   // Members (native/addon/engine_binding.cc).
   /** The response head bytes; throws a TypeError with a code naming a bad header. */

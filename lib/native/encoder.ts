@@ -4,7 +4,7 @@ import { native } from './binding';
 
 /** One Server-Sent Event. Every field is optional. */
 export interface SSEMessage {
-  /** Event type (`event:`); no CR, LF or NUL. */
+  /** Event type (`event:`); no CR or LF. */
   event?: string;
   /** Payload: a string is sent as it is, anything else is `JSON.stringify`-ed. */
   data?: unknown;
@@ -73,14 +73,14 @@ export function messageArgs(msg: SSEMessage): MessageArgs {
 
 /**
  * Encodes one event to its wire bytes. Throws a TypeError (naming the field)
- * for an `id` or `event` holding CR, LF or NUL, a negative or non-integer
+ * for an `event` holding CR or LF, an `id` holding CR, LF or NUL, a negative or non-integer
  * `retry`, or `data` that JSON cannot serialize.
  */
 export function encodeEvent(msg: SSEMessage): Buffer {
   return encodeArgs(messageArgs(msg));
 }
 
-/** Encodes validated fields (see messageArgs); TypeError for CR/LF/NUL in `event` or `id`. */
+/** Encodes validated fields (see messageArgs); TypeError for CR/LF in `event`, CR/LF/NUL in `id`. */
 export function encodeArgs([event, data, id, retry, comment]: MessageArgs): Buffer {
   let n = native.encodeEventInto(pool, used, event, data, id, retry, comment);
   if (n === 0) {

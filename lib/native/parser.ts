@@ -20,7 +20,8 @@ const ERROR_TYPES: ParseErrorType[] = ['invalid-retry', 'unknown-field', 'max-bu
 export function createParser(config: ParserConfig): EventSourceParser {
   checkParserConfig(config);
   const { onEvent, onId, onRetry, onComment, onError, maxBufferSize } = config;
-  const handle = new native.NativeParser(maxBufferSize ?? 0);
+  // Without onComment the core neither reports comments nor keeps a partial one.
+  const handle = new native.NativeParser(maxBufferSize ?? 0, onComment !== undefined);
 
   function replay(text: string): void {
     const r = handle.records;

@@ -95,12 +95,13 @@ class NativeParser : public Napi::ObjectWrap<NativeParser> {
                         InstanceAccessor<&NativeParser::JS_records>("records")});
   }
 
-  // new NativeParser(maxBufferSize: number) ; 0 = unbounded
+  // new NativeParser(maxBufferSize: number, comments: boolean) ; 0 = unbounded
   explicit NativeParser(const Napi::CallbackInfo& info)
       : Napi::ObjectWrap<NativeParser>(info),
-        parser_(&writer_, info[0].IsNumber()
-                              ? static_cast<size_t>(info[0].As<Napi::Number>().DoubleValue())
-                              : 0) {
+        parser_(&writer_,
+                info[0].IsNumber() ? static_cast<size_t>(info[0].As<Napi::Number>().DoubleValue())
+                                   : 0,
+                info.Length() < 2 || info[1].ToBoolean().Value()) {
     grow(info.Env(), 1024);
   }
 

@@ -11,6 +11,13 @@ constexpr std::string_view kId = "id: ";
 constexpr std::string_view kRetry = "retry: ";
 constexpr std::string_view kComment = ": ";
 
+bool hasBreak(std::string_view s) {
+  for (char c : s) {
+    if (c == '\n' || c == '\r') return true;
+  }
+  return false;
+}
+
 bool hasBreakOrNul(std::string_view s) {
   for (char c : s) {
     if (c == '\n' || c == '\r' || c == '\0') return true;
@@ -43,7 +50,9 @@ size_t linesSize(std::string_view prefix, std::string_view text) {
 }
 
 char* put(char* out, std::string_view s) {
-  std::memcpy(out, s.data(), s.size());
+  // An empty view may hold a null pointer, which memcpy must not get even
+  // for zero bytes (found by test/fuzz/frame_fuzz.cc under UBSan).
+  if (!s.empty()) std::memcpy(out, s.data(), s.size());
   return out + s.size();
 }
 
@@ -97,7 +106,7 @@ const char* frameStatusField(FrameStatus status) {
 }
 
 FrameStatus validateMessage(const Message& msg) {
-  if (msg.has_event && hasBreakOrNul(msg.event)) return FrameStatus::kInvalidEvent;
+  if (msg.has_event && hasBreak(msg.event)) return FrameStatus::kInvalidEvent;
   if (msg.has_id && hasBreakOrNul(msg.id)) return FrameStatus::kInvalidId;
   return FrameStatus::kOk;
 }

@@ -29,14 +29,15 @@ struct Message {
 // Why a message cannot be encoded. Nothing is written for a bad message.
 enum class FrameStatus : uint8_t {
   kOk,
-  kInvalidEvent,  // `event` holds CR, LF or NUL
+  kInvalidEvent,  // `event` holds CR or LF (NUL is fine: only ids care)
   kInvalidId,     // `id` holds CR, LF or NUL
 };
 
 // The field a status complains about ("event", "id"), or "" for kOk.
 const char* frameStatusField(FrameStatus status);
 
-// Checks the fields that must not contain line breaks or NUL.
+// Checks the fields that must not break a line: no CR or LF in `event` or
+// `id`, and no NUL in `id` (a client ignores an id holding NUL).
 FrameStatus validateMessage(const Message& msg);
 
 // Exact number of bytes encodeTo() writes for a valid message.

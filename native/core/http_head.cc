@@ -23,11 +23,14 @@ bool isToken(std::string_view s) {
   return true;
 }
 
-bool hasBreakOrNul(std::string_view s) {
-  for (char c : s) {
-    if (c == '\r' || c == '\n' || c == '\0') return true;
+// RFC 9110 field-value and reason-phrase bytes are HTAB, SP, VCHAR and
+// obs-text: any other control byte makes Node's llhttp (and other strict
+// readers) reject the whole response ("Invalid header value char").
+bool isFieldText(std::string_view s) {
+  for (unsigned char c : s) {
+    if (c != '\t' && (c < 0x20 || c == 0x7F)) return false;
   }
-  return false;
+  return true;
 }
 
 }  // namespace
@@ -36,7 +39,7 @@ HeadStatus buildResponseHead(int status, std::string_view reason, const HeaderLi
                              std::string* out, size_t* bad_index) {
   out->clear();
   if (status < 100 || status > 999) return HeadStatus::kInvalidStatus;
-  if (hasBreakOrNul(reason)) return HeadStatus::kInvalidReason;
+  if (!isFieldText(reason)) return HeadStatus::kInvalidReason;
   size_t size = 9 + 4 + reason.size() + 2 + 2;
   for (size_t i = 0; i < headers.size(); ++i) {
     const auto& [name, value] = headers[i];
@@ -44,7 +47,7 @@ HeadStatus buildResponseHead(int status, std::string_view reason, const HeaderLi
       if (bad_index != nullptr) *bad_index = i;
       return HeadStatus::kInvalidHeaderName;
     }
-    if (hasBreakOrNul(value)) {
+    if (!isFieldText(value)) {
       if (bad_index != nullptr) *bad_index = i;
       return HeadStatus::kInvalidHeaderValue;
     }

@@ -15,9 +15,9 @@ using HeaderList = std::vector<std::pair<std::string_view, std::string_view>>;
 enum class HeadStatus : uint8_t {
   kOk,
   kInvalidStatus,       // status code outside 100..999
-  kInvalidReason,       // reason phrase holds CR, LF or NUL
+  kInvalidReason,       // reason phrase holds a control byte other than HTAB
   kInvalidHeaderName,   // empty, or not an RFC 9110 token
-  kInvalidHeaderValue,  // holds CR, LF or NUL
+  kInvalidHeaderValue,  // holds a control byte other than HTAB (CR, LF, NUL...)
 };
 
 // Builds "HTTP/1.1 <status> <reason>\r\n" + one "Name: value\r\n" per header,

@@ -15,7 +15,8 @@ inline std::string_view stripOneSpace(std::string_view value) {
   return value;
 }
 
-// Digits only and at least one; saturates at UINT64_MAX.
+// Digits only, at least one, and a value that fits in uint64_t (Chromium
+// ignores a larger one rather than clamping it).
 inline bool parseRetry(std::string_view value, uint64_t* out) {
   if (value.empty()) return false;
   constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
@@ -23,16 +24,41 @@ inline bool parseRetry(std::string_view value, uint64_t* out) {
   for (char c : value) {
     if (c < '0' || c > '9') return false;
     const uint64_t digit = static_cast<uint64_t>(c - '0');
-    ms = ms > (kMax - digit) / 10 ? kMax : ms * 10 + digit;
+    if (ms > (kMax - digit) / 10) return false;
+    ms = ms * 10 + digit;
   }
   *out = ms;
   return true;
 }
 
+// Whether `line` (not empty) is `name`, a prefix of it, or `name:` and more.
+inline bool mayBeField(std::string_view line, std::string_view name) {
+  const size_t n = line.size() < name.size() ? line.size() : name.size();
+  if (line.compare(0, n, name, 0, n) != 0) return false;
+  return line.size() <= name.size() || line[name.size()] == ':';
+}
+
 }  // namespace
 
-Parser::Parser(ParserHandler* handler, size_t max_buffer_size)
-    : handler_(handler), max_buffer_size_(max_buffer_size) {}
+Parser::Parser(ParserHandler* handler, size_t max_buffer_size, bool comments)
+    : handler_(handler), max_buffer_size_(max_buffer_size), comments_(comments) {}
+
+bool Parser::pendingLineMayMatter() const {
+  switch (line_.front()) {
+    case ':':
+      return comments_;
+    case 'd':
+      return mayBeField(line_, "data");
+    case 'e':
+      return mayBeField(line_, "event");
+    case 'i':
+      return mayBeField(line_, "id");
+    case 'r':
+      return mayBeField(line_, "retry");
+    default:
+      return false;
+  }
+}
 
 bool Parser::feed(const uint8_t* bytes, size_t length) {
   if (terminated_) return false;
@@ -40,6 +66,11 @@ bool Parser::feed(const uint8_t* bytes, size_t length) {
       decoder_.decode(reinterpret_cast<const char*>(bytes), length, &decoded_);
   if (!out.head.empty()) processSegment(out.head.data(), out.head.size());
   if (!out.body.empty()) processSegment(out.body.data(), out.body.size());
+  // Decided once per feed, on what would stay buffered until the next one.
+  if (!line_.empty() && !pendingLineMayMatter()) {
+    line_.clear();
+    skipping_ = true;
+  }
   // Checked once per feed, like eventsource-parser: only what stays buffered
   // between feeds counts.
   if (max_buffer_size_ != 0 && line_.size() + data_.size() > max_buffer_size_) {
@@ -50,7 +81,8 @@ bool Parser::feed(const uint8_t* bytes, size_t length) {
 }
 
 void Parser::reset(bool consume) {
-  if (consume && !terminated_) {
+  // While skipping, what the decoder holds belongs to the dropped line.
+  if (consume && !terminated_ && !skipping_) {
     // End of stream: a truncated sequence decodes to U+FFFD.
     const std::string_view tail = decoder_.finish();
     line_.append(tail.data(), tail.size());
@@ -62,6 +94,7 @@ void Parser::reset(bool consume) {
   bom_checked_ = false;
   last_was_cr_ = false;
   terminated_ = false;
+  skipping_ = false;
 }
 
 void Parser::processSegment(const char* p, size_t n) {
@@ -80,6 +113,24 @@ void Parser::processSegment(const char* p, size_t n) {
   if (last_was_cr_) {
     last_was_cr_ = false;
     if (*pos == '\n') ++pos;
+  }
+  if (skipping_) {
+    // The dropped line ends at the first CR or LF; its break is not a blank
+    // line, so nothing is dispatched for it.
+    const void* lf = std::memchr(pos, '\n', static_cast<size_t>(end - pos));
+    const char* eol = lf != nullptr ? static_cast<const char*>(lf) : end;
+    const void* cr = std::memchr(pos, '\r', static_cast<size_t>(eol - pos));
+    if (cr != nullptr) eol = static_cast<const char*>(cr);
+    if (eol == end) return;
+    skipping_ = false;
+    pos = eol + 1;
+    if (*eol == '\r') {
+      if (pos == end) {
+        last_was_cr_ = true;
+        return;
+      }
+      if (*pos == '\n') ++pos;
+    }
   }
   // Next CR and next LF at or after `pos` (or `end`); each is searched again
   // only once passed, so the scan stays linear.
@@ -125,7 +176,7 @@ void Parser::processLine(std::string_view line, bool in_segment) {
     return;
   }
   if (line.front() == ':') {
-    handler_->onComment(stripOneSpace(line.substr(1)));
+    if (comments_) handler_->onComment(stripOneSpace(line.substr(1)));
     return;
   }
   const size_t colon = line.find(':');
@@ -207,6 +258,7 @@ void Parser::clearBlock() {
 
 void Parser::terminate() {
   terminated_ = true;
+  skipping_ = false;
   decoder_.reset();
   last_was_cr_ = false;
   clearBlock();

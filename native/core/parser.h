@@ -25,7 +25,7 @@ struct Event {
 };
 
 enum class ParseErrorKind : uint8_t {
-  kInvalidRetry,           // `retry:` whose value is not all ASCII digits
+  kInvalidRetry,           // `retry:` not all ASCII digits, or past UINT64_MAX
   kUnknownField,           // a field name the spec does not know
   kMaxBufferSizeExceeded,  // buffered line + data grew past max_buffer_size
 };
@@ -41,9 +41,11 @@ class ParserHandler {
   // A blank line ended a block that had a valid `id:` field (even an empty
   // one, even if the block had no data): the last event ID changed.
   virtual void onId(std::string_view id) = 0;
-  // A `retry:` field with only ASCII digits; saturates at UINT64_MAX.
+  // A `retry:` field with only ASCII digits whose value fits in uint64_t (a
+  // larger one is ignored, as Chromium does, and reported as kInvalidRetry).
   virtual void onRetry(uint64_t ms) = 0;
   // A line starting with ':'; text after ':' with one leading space removed.
+  // Never called when the parser was made with comments == false.
   virtual void onComment(std::string_view text) = 0;
   // Something was ignored. `field`, `value` and `line` are views as above
   // (empty where they do not apply).
@@ -53,12 +55,24 @@ class ParserHandler {
 
 // Incremental parser. Owns its buffers; allocates only while a line or an
 // event grows past what it held before (nothing per event in steady state).
+//
+// A line still incomplete when a feed() ends is kept only while it can
+// become a line the parser acts on: a prefix of `data`, `event`, `id` or
+// `retry` (then ':' or nothing), or a comment when comments are wanted.
+// Otherwise it is dropped at once, with the rest of it up to its line break
+// as it arrives: never buffered, never counted against max_buffer_size, and
+// not reported (an unknown field arriving whole within one feed() is still
+// reported as kUnknownField). This is eventsource-parser 4.1's rule; it is
+// what keeps a peer sending one endless junk line from costing memory.
 class Parser {
  public:
   // `max_buffer_size` (bytes of pending line + pending data) 0 = unbounded.
   // Past it: onError(kMaxBufferSizeExceeded), state cleared, and feed()
-  // returns false until reset().
-  explicit Parser(ParserHandler* handler, size_t max_buffer_size = 0);
+  // returns false until reset(). With `comments` false, comment lines are
+  // neither reported nor kept while incomplete (createParser without
+  // onComment).
+  explicit Parser(ParserHandler* handler, size_t max_buffer_size = 0,
+                  bool comments = true);
 
   // Feeds raw bytes of the stream (UTF-8; invalid sequences decode to
   // U+FFFD as the WHATWG UTF-8 decoder does, a sequence split across calls
@@ -80,6 +94,9 @@ class Parser {
   // Parses decoded, well-formed UTF-8 of whole characters; views into it
   // live until this call returns.
   void processSegment(const char* p, size_t n);
+  // Whether the pending incomplete line `line_` may still become a line the
+  // parser acts on (see the class comment).
+  bool pendingLineMayMatter() const;
   // One complete line without its terminator. `in_segment` says the view
   // lives until processSegment returns (so data may be kept as a view).
   void processLine(std::string_view line, bool in_segment);
@@ -91,7 +108,9 @@ class Parser {
 
   ParserHandler* handler_;
   size_t max_buffer_size_;
+  bool comments_;
   bool terminated_ = false;
+  bool skipping_ = false;     // dropping the rest of a line up to its break
   bool bom_checked_ = false;  // the first decoded character has been seen
   bool last_was_cr_ = false;  // a CR ended the previous segment: skip one LF
   Utf8Decoder decoder_;

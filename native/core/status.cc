@@ -16,9 +16,9 @@ struct Row {
 constexpr Row kRows[] = {
     {StatusKind::kOk, "", "OK", ""},
     {StatusKind::kTypeError, "ERR_INVALID_ARG_VALUE", "INVALID_EVENT",
-     "`event` must not contain CR or LF (they would end the field)"},
+     "`event` must not contain CR or LF"},
     {StatusKind::kTypeError, "ERR_INVALID_ARG_VALUE", "INVALID_ID",
-     "`id` must not contain CR, LF or NUL (browsers ignore such an id)"},
+     "`id` must not contain CR, LF or NUL"},
     {StatusKind::kRangeError, "ERR_OUT_OF_RANGE", "INVALID_STATUS_CODE",
      "the status code must be an HTTP status between 100 and 999"},
     {StatusKind::kTypeError, "ERR_INVALID_ARG_VALUE", "INVALID_REASON",
