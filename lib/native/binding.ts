@@ -1,5 +1,7 @@
 // The only file that loads the addon. Everything native goes through the
 // object exported here; nothing else in lib/ calls `require` on a .node file.
+import * as path from 'node:path';
+import { nodeRequire, packageRoot } from './node-require';
 
 /** Shape of the compiled addon (native/addon). Private to the package. */
 export interface NativeBinding {
@@ -98,20 +100,22 @@ export interface NativeParserHandle {
 }
 
 function load(): NativeBinding {
-  // lib/native/ or dist/native/: the package root is two levels up.
-  const candidates = ['../../build/Release/sse_native.node', '../../build/Debug/sse_native.node'];
+  // Through Node's own require from the package root, never a static
+  // require of the .node file: bundlers cannot place one in a chunk.
+  const root = packageRoot();
+  const req = nodeRequire();
+  const candidates = ['build/Release/sse_native.node', 'build/Debug/sse_native.node'];
   let lastError: unknown;
-  for (const path of candidates) {
+  for (const file of candidates) {
     try {
-      // eslint-disable-next-line @typescript-eslint/no-var-requires
-      return require(path) as NativeBinding;
+      return req(path.join(root, file)) as NativeBinding;
     } catch (err) {
       lastError = err;
       if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') break;
     }
   }
   throw new Error(
-    `sse-native: the native addon is not built (run \`npm install\` or \`npm run build\`): ${String(lastError)}`,
+    `sse-native: the native addon is not built in ${root} (run \`npm rebuild sse-native\`; with pnpm, allow its build script: \`pnpm approve-builds\`): ${String(lastError)}`,
   );
 }
 
