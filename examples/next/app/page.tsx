@@ -5,13 +5,20 @@
 import { useState } from 'react';
 import { useEventSource } from 'sse-native/react';
 
-type Tick = { n: number; at?: string; from?: string };
+type Tick = { n?: number; at?: string; from?: string; text?: string };
 
 function Ticks({ url, label }: { url: string; label: string }) {
   const [count, setCount] = useState(0);
+  const [opens, setOpens] = useState(0);
+  const [announcement, setAnnouncement] = useState('');
   const { data, isConnected, error } = useEventSource<Tick>(url, {
-    events: ['tick'],
-    onMessage: () => setCount((c) => c + 1), // every event, even several between renders
+    events: ['tick', 'announcement'],
+    onOpen: () => setOpens((o) => o + 1), // once: the route streams until the page leaves
+    onMessage: (event, tick) => {
+      // every event, even several between two renders
+      if (event.type === 'announcement') setAnnouncement(tick.text ?? '');
+      else setCount((c) => c + 1);
+    },
   });
   return (
     <section data-testid={label}>
@@ -19,8 +26,10 @@ function Ticks({ url, label }: { url: string; label: string }) {
       <p>
         <span data-testid={`${label}-state`}>{isConnected ? 'connected' : error ? 'reconnecting' : 'connecting'}</span>
         {' · '}events received: <span data-testid={`${label}-count`}>{count}</span>
-        {' · '}latest: <span data-testid={`${label}-latest`}>{data ? String(data.n) : '-'}</span>
+        {' · '}latest: <span data-testid={`${label}-latest`}>{data?.n ?? '-'}</span>
+        {' · '}connections opened: <span data-testid={`${label}-opens`}>{opens}</span>
       </p>
+      {announcement && <p data-testid={`${label}-announcement`}>{announcement}</p>}
     </section>
   );
 }
