@@ -184,7 +184,7 @@ describe.each(bundlers)('next build (%s) && next start', (name, flags) => {
     await eventually(() => a.got.length >= 3, 'three ticks from /api/clock');
     a.es.close();
     expect(a.got.slice(0, 3).map((e) => e.lastEventId)).toEqual(['1', '2', '3']);
-    expect((JSON.parse(a.got[0].data) as { n: number }).n).toBe(1);
+    expect(a.got.slice(0, 3).map((e) => JSON.parse(e.data))).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
     expect(a.opens()).toBe(1);
 
     const b = listen(`${server.base}/api/clock`, ['tick'], { 'Last-Event-ID': '41' });
@@ -261,6 +261,11 @@ describe.each(bundlers)('next build (%s) && next start', (name, flags) => {
       });
       await eventually(async () => (await page.getByTestId('pages-api-announcement').count()) === 1, 'the announcement on the page');
       expect(await page.getByTestId('pages-api-announcement').textContent()).toBe('to the browser');
+
+      // The README's client page: the latest tick, from the same route.
+      await page.goto(`${server.base}/simple`, { timeout: BOUND_MS });
+      await eventually(async () => Number(await page.getByTestId('simple-n').textContent()) >= 2, 'tick 2 on /simple');
+      expect(await page.getByTestId('simple-state').textContent()).toBe('live');
 
       await page.goto(`${server.base}/chat`, { timeout: BOUND_MS });
       await page.getByRole('button', { name: 'Send' }).click();
