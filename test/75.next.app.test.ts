@@ -141,7 +141,8 @@ beforeAll(async () => {
   app = path.join(work, 'app');
   fs.cpSync(APP_SRC, app, {
     recursive: true,
-    filter: (src) => !/[\\/](node_modules|\.next)([\\/]|$)/.test(src.slice(APP_SRC.length)),
+    // What a contributor's own `npm install` / `next build` left there is not part of the app.
+    filter: (src) => !/[\\/](node_modules|\.next|package-lock\.json|next-env\.d\.ts)([\\/]|$)/.test(src.slice(APP_SRC.length)),
   });
   const pkgPath = path.join(app, 'package.json');
   const pkg = JSON.parse(fs.readFileSync(pkgPath, 'utf8')) as { dependencies: Record<string, string> };
