@@ -104,11 +104,18 @@ function load(): NativeBinding {
   // require of the .node file: bundlers cannot place one in a chunk.
   const root = packageRoot();
   const req = nodeRequire();
-  const candidates = ['build/Release/sse_native.node', 'build/Debug/sse_native.node'];
+  const candidates = [
+    // Spelt with __dirname and literals so that file tracers (Next.js's
+    // `output: 'standalone'`, @vercel/nft) copy the binary along. Inside a
+    // bundle __dirname is made up and this one is simply not found.
+    path.join(__dirname, '..', '..', 'build', 'Release', 'sse_native.node'),
+    path.join(root, 'build', 'Release', 'sse_native.node'),
+    path.join(root, 'build', 'Debug', 'sse_native.node'),
+  ];
   let lastError: unknown;
   for (const file of candidates) {
     try {
-      return req(path.join(root, file)) as NativeBinding;
+      return req(file) as NativeBinding;
     } catch (err) {
       lastError = err;
       if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') break;
