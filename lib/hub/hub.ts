@@ -8,6 +8,7 @@ import { native } from '../native/binding';
 import { NativeSink } from '../stream/sinks/native-sink';
 import { jsSinkStats } from '../stream/sinks/sink';
 import { SSEStream, openStreamCount } from '../stream/stream';
+import { getBridge, noteReplay } from './bridge';
 
 /** A hub member: a stream, or a function that is handed each message. */
 export type HubTarget = SSEStream | ((msg: SSEMessage) => unknown);
@@ -76,6 +77,12 @@ export function registerConnection(key: string, target: HubTarget, options: Regi
   let state = keys.get(key);
   if (state?.all.has(target)) return true;
   const lastId = options.resume && stream ? stream.lastEventId : undefined;
+  const bridge = getBridge();
+  if (bridge !== undefined) {
+    // The bridge replays from its shared log, then registers the stream itself.
+    if (lastId !== undefined && bridge.resume(key, stream!, lastId)) return true;
+    if (state === undefined) bridge.watch(key);
+  }
 
   const id = nativeId(target);
   if (id !== undefined) {
@@ -184,6 +191,18 @@ export function broadcast(key: string, eventOrMsg: string | SSEMessage, data?: u
     msg = eventOrMsg;
   }
   const args: MessageArgs = messageArgs(msg);
+  // Through a bridge, every process (this one too) delivers it when the
+  // transport hands it back: counted here are the local members it will reach.
+  if (getBridge()?.publish(key, msg, args)) return keys.get(key)?.all.size ?? 0;
+  return deliverArgs(key, msg, args);
+}
+
+/** @internal Delivers one validated message to this process's members of `key` only (the id is kept as given). */
+export function deliverLocal(key: string, msg: SSEMessage): number {
+  return deliverArgs(key, msg, messageArgs(msg));
+}
+
+function deliverArgs(key: string, msg: SSEMessage, args: MessageArgs): number {
   const state = keys.get(key);
   const wantFrame = state !== undefined && state.jsStreams > 0;
   const n = native.hubBroadcast(key, wantFrame, args[0], args[1], args[2], args[3], args[4]);
@@ -263,12 +282,14 @@ export function configureKey(key: string, options: KeyOptions): void {
   if (replay === undefined) return;
   if (replay === null) {
     native.hubConfigure(key, 0, 0);
+    noteReplay(key, 0, 0);
     return;
   }
   if (typeof replay !== 'object') throw new TypeError('configureKey: `replay` must be an object like { maxEvents, maxAgeMs }');
   const maxAgeMs = replay.maxAgeMs === undefined ? 0 : nonNegativeInt(replay.maxAgeMs, 'configureKey: `replay.maxAgeMs`');
   const maxEvents = replay.maxEvents === undefined ? 1000 : nonNegativeInt(replay.maxEvents, 'configureKey: `replay.maxEvents`');
   native.hubConfigure(key, maxEvents, maxAgeMs);
+  noteReplay(key, maxEvents, maxAgeMs);
 }
 
 export interface HubMetrics {
