@@ -105,8 +105,9 @@ export class RedisTransport implements BridgeTransport {
       if (this.state === 'closed') return;
       if (!this.everUp) return; // the first ready is handled by start()
       this.reconnects++;
-      // ioredis resubscribes on its own before 'ready'; when it is done the
-      // bridge catches up on what it missed.
+      // ioredis emits 'ready' on the next tick after it sent the
+      // resubscriptions: a PING sent now is answered after them, so when it
+      // is, the channels are live again and the bridge may read the logs.
       void this.sub.ping().then(() => {
         if (this.state === 'closed') return;
         this.state = 'ready';
