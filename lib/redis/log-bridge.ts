@@ -178,6 +178,11 @@ export class LogBridge implements HubBridge {
     // Subscribed first: whatever the log read misses arrives live, in r.buffer.
     track.subscribed
       .then(() => this.transport.range(key, lastEventId))
+      .then(async (entries) => {
+        // The live copies of these entries may still be on their way.
+        await this.transport.sync();
+        return entries;
+      })
       .then(
         (entries) => this.finishResume(track, r, entries),
         () => this.finishResume(track, r, null),
@@ -230,7 +235,13 @@ export class LogBridge implements HubBridge {
         this.endCatchUp(t, null);
         continue;
       }
-      this.transport.range(t.key, t.catchFrom).then(
+      this.transport
+        .range(t.key, t.catchFrom)
+        .then(async (entries) => {
+          await this.transport.sync();
+          return entries;
+        })
+        .then(
         (entries) => gen === t.catchGen && this.endCatchUp(t, entries),
         () => gen === t.catchGen && this.endCatchUp(t, null),
       );

@@ -201,6 +201,12 @@ export class RedisTransport implements BridgeTransport {
     return rows.map(([id, fields]) => ({ id, payload: fields[1] ?? '' }));
   }
 
+  async sync(): Promise<void> {
+    // Redis answers a PING on the subscriber connection after every message
+    // it queued there before executing it.
+    await this.sub.ping();
+  }
+
   async last(key: string): Promise<string | undefined> {
     await this.detected;
     const rows = await this.cmd.xrevrange(this.name(key), '+', '-', 'COUNT', 1);

@@ -33,6 +33,12 @@ export interface BridgeTransport {
   unsubscribe(key: string): Promise<void>;
   /** The key's log from `fromId` (inclusive), oldest first; rejects on an id the log cannot parse. */
   range(key: string, fromId: string): Promise<LogEntry[]>;
+  /**
+   * Resolves once every message the bus published before this call has been
+   * handed to message(): a log read answered on another connection may
+   * overtake the same entries' live copies, which arrive after it.
+   */
+  sync(): Promise<void>;
   /** The newest id of the key's log, or undefined when it is empty. */
   last(key: string): Promise<string | undefined>;
   /** 'ready', 'connecting' (never connected yet), 'reconnecting' or 'closed'. */
