@@ -7,6 +7,7 @@ import { getBridge, replayOf, setBridge, type HubBridge } from '../hub/bridge';
 import { deliverLocal, getConnectionCount, registerConnection } from '../hub/hub';
 import type { MessageArgs, SSEMessage } from '../native/encoder';
 import type { SSEStream } from '../stream/stream';
+import { randomBytes } from 'node:crypto';
 import type { BridgeTransport, LogEntry } from './transport';
 
 /** A stream waiting for the log before it joins its key. */
@@ -36,6 +37,8 @@ interface Track {
   resumers: Resumer[];
   /** Resumers whose log answer came during a catch-up. */
   waiting: Resumer[];
+  /** Last seq seen per publisher on this key's plain (not logged) messages. */
+  seen: Map<string, number>;
 }
 
 const kLagBuckets = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
@@ -80,14 +83,20 @@ function parseId(id: string): [bigint, bigint] | undefined {
   return m === null ? undefined : [BigInt(m[1]), BigInt(m[2] ?? '0')];
 }
 
-/** The wire payload: [event, data, id, retry, comment, publishedAtMs]; ids of log entries travel beside it. */
-function encodePayload(args: MessageArgs, withId: boolean): string {
+/**
+ * The wire payload: [event, data, id, retry, comment, publishedAtMs,
+ * publisher, seq]; ids of log entries travel beside it. (publisher, seq)
+ * lets a receiver drop a copy of a message resent after a reconnection.
+ */
+function encodePayload(args: MessageArgs, withId: boolean, publisher: string, seq: number): string {
   const [event, data, id, retry, comment] = args;
-  return JSON.stringify([event ?? null, data ?? null, withId ? (id ?? null) : null, retry ?? null, comment ?? null, Date.now()]);
+  return JSON.stringify([event ?? null, data ?? null, withId ? (id ?? null) : null, retry ?? null, comment ?? null, Date.now(), publisher, seq]);
 }
 
-function decodePayload(payload: string, logId: string): [SSEMessage, number] {
-  const a = JSON.parse(payload) as [string | null, string | null, string | null, number | null, string | null, number];
+type Wire = [string | null, string | null, string | null, number | null, string | null, number, string, number];
+
+function decodePayload(payload: string, logId: string): [SSEMessage, number, Wire] {
+  const a = JSON.parse(payload) as Wire;
   const msg: SSEMessage = {
     event: a[0] ?? undefined,
     data: a[1] ?? undefined,
@@ -95,7 +104,7 @@ function decodePayload(payload: string, logId: string): [SSEMessage, number] {
     retry: a[3] ?? undefined,
     comment: a[4] ?? undefined,
   };
-  return [msg, a[5]];
+  return [msg, a[5], a];
 }
 
 const gapMessage = (lastEventId: string): SSEMessage => ({ event: 'sse-gap', data: JSON.stringify({ lastEventId }) });
@@ -114,6 +123,9 @@ export class LogBridge implements HubBridge {
   private sweep: NodeJS.Timeout | undefined;
   private closed = false;
   private drainWaiters: Array<() => void> = [];
+  /** This bridge's name as a publisher, and the number of its last publish. */
+  private readonly publisherId = randomBytes(8).toString('hex');
+  private seq = 0;
 
   constructor(
     readonly transport: BridgeTransport & { readonly connectedOnce: boolean },
@@ -145,9 +157,13 @@ export class LogBridge implements HubBridge {
       return false;
     }
     const settings = replayOf(key);
-    const payload = encodePayload(args, settings === undefined);
+    const seq = ++this.seq;
+    const payload = encodePayload(args, settings === undefined, this.publisherId, seq);
     this.counters.outboxDepth++;
-    const sent = settings !== undefined ? this.transport.append(key, payload, settings) : this.transport.publish(key, payload);
+    const sent =
+      settings !== undefined
+        ? this.transport.append(key, payload, settings, this.publisherId, seq)
+        : this.transport.publish(key, payload);
     sent.then(
       () => {
         this.counters.messagesOut++;
@@ -204,10 +220,18 @@ export class LogBridge implements HubBridge {
     const logId = text.slice(0, nl);
     let msg: SSEMessage;
     let at: number;
+    let wire: Wire;
     try {
-      [msg, at] = decodePayload(text.slice(nl + 1), logId);
+      [msg, at, wire] = decodePayload(text.slice(nl + 1), logId);
     } catch {
       return; // not ours (someone else published on the channel)
+    }
+    if (logId === '') {
+      // A plain publish resent after a reconnection (the log's appends are
+      // deduplicated by the script instead).
+      const last = track.seen.get(wire[6]);
+      if (last !== undefined && wire[7] <= last) return;
+      track.seen.set(wire[6], wire[7]);
     }
     this.counters.observeLag(Date.now() - at);
     if (track.catching !== undefined) track.catching.push([logId, msg]);
@@ -264,6 +288,7 @@ export class LogBridge implements HubBridge {
       catchGen: 0,
       resumers: [],
       waiting: [],
+      seen: new Map(),
     };
     track.subscribed = this.transport.subscribe(key).then(async () => {
       if (replayOf(key) === undefined) return;
@@ -300,7 +325,11 @@ export class LogBridge implements HubBridge {
     } else {
       // Pub/sub keys cannot tell what they missed; nor can a log trimmed past us.
       this.counters.gapsSent++;
-      deliverLocal(t.key, gapMessage(t.lastId ?? ''));
+      // On a replay key the gap carries the last id delivered, so the hub's
+      // ring does not number it and the clients' Last-Event-ID stays a Stream id.
+      const gap = gapMessage(t.lastId ?? '');
+      if (replayOf(t.key) !== undefined && t.lastLogId !== undefined) gap.id = t.lastLogId;
+      deliverLocal(t.key, gap);
     }
     for (const [id, msg] of held) {
       if (max !== undefined && id !== '' && compareIds(id, max) <= 0) continue;

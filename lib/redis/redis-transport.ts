@@ -11,7 +11,15 @@ import type { BridgeTransport, LogEntry, TransportHandlers } from './transport';
 // order of the ids in the Stream is the order subscribers see. Trimming is
 // exact (MAXLEN =, then MINID for the age limit, both by the server's clock)
 // so a resume past the kept events gets sse-gap as it would from the ring.
+//
+// A command in flight when the connection drops is sent again after the
+// reconnection (it may have run already): each publisher numbers its
+// appends, and the script skips one whose number it has seen for that key.
 const kAppendLua = `
+local last = redis.call('HGET', KEYS[3], ARGV[5])
+if last and tonumber(last) >= tonumber(ARGV[6]) then return false end
+redis.call('HSET', KEYS[3], ARGV[5], ARGV[6])
+redis.call('PEXPIRE', KEYS[3], 86400000)
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], '*', 'm', ARGV[1])
 local age = tonumber(ARGV[3])
 if age > 0 then
@@ -170,13 +178,16 @@ export class RedisTransport implements BridgeTransport {
     else await this.cmd.publish(ch, '\n' + payload);
   }
 
-  async append(key: string, payload: string, s: ReplaySettings): Promise<string> {
+  async append(key: string, payload: string, s: ReplaySettings, publisher: string, seq: number): Promise<string> {
     await this.detected;
     const n = this.name(key);
     // EVAL, not EVALSHA: after a restart every EVALSHA in flight would fail
     // with NOSCRIPT and resending them could reorder them.
-    const id = await this.cmd.eval(kAppendLua, 2, n, n, payload, s.maxEvents, s.maxAgeMs, this.sharded ? 'SPUBLISH' : 'PUBLISH');
-    return String(id);
+    const id = await this.cmd.eval(
+      kAppendLua, 3, n, n, `${n}:pub`,
+      payload, s.maxEvents, s.maxAgeMs, this.sharded ? 'SPUBLISH' : 'PUBLISH', publisher, seq,
+    );
+    return id === null ? '' : String(id);
   }
 
   async subscribe(key: string): Promise<void> {

@@ -26,8 +26,12 @@ export interface BridgeTransport {
   start(handlers: TransportHandlers, keepTrying: boolean): Promise<void>;
   /** Publishes `\n<payload>` to the key's subscribers; resolves when the bus took it. */
   publish(key: string, payload: string): Promise<void>;
-  /** Appends payload to the key's log (trimmed per `settings`) and publishes `<id>\n<payload>` atomically; resolves with the id. */
-  append(key: string, payload: string, settings: ReplaySettings): Promise<string>;
+  /**
+   * Appends payload to the key's log (trimmed per `settings`) and publishes
+   * `<id>\n<payload>` atomically; resolves with the id, or '' when this
+   * publisher's `seq` was appended already (a command resent after a reconnection).
+   */
+  append(key: string, payload: string, settings: ReplaySettings, publisher: string, seq: number): Promise<string>;
   /** Starts delivering the key's messages; resolves once the bus confirmed it. */
   subscribe(key: string): Promise<void>;
   unsubscribe(key: string): Promise<void>;
