@@ -29,9 +29,9 @@ export class RedisServer {
   }
 
   /** Starts redis-server (AOF on, no RDB snapshots) and waits until it accepts connections. */
-  static async start(): Promise<RedisServer> {
+  static async start(port?: number): Promise<RedisServer> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sse-redis-'));
-    const s = new RedisServer(await freePort(), dir);
+    const s = new RedisServer(port ?? (await freePort()), dir);
     await s.launch();
     return s;
   }
