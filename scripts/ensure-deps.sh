@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suites need when they are missing
 # (libuv1-dev for the CMake build of the core, GoogleTest, Google Benchmark,
-# clang + its runtime for the fuzzer, chromium for the browser tests). Needs
+# clang + its runtime for the fuzzer, chromium for the browser tests,
+# redis-server for the Redis bridge tests). Needs
 # root or sudo; does nothing when everything is present.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config python3 libuv1-dev libgtest-dev libbenchmark-dev
-      clang libclang-rt-14-dev chromium)
+      clang libclang-rt-14-dev chromium redis-server)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 [ "${#missing[@]}" -eq 0 ] && exit 0

@@ -85,6 +85,9 @@ test("the app's own client: used for commands, duplicated to subscribe, left ope
     const t = fnTarget(key);
     await bridge.whenSubscribed(key);
     for (let i = 1; i <= 5; i++) broadcast(key, 'n', String(i));
+    expect(getRedisMetrics().outboxDepth).toBe(5);
+    await bridge.flushed(); // Redis took all five
+    expect(getRedisMetrics()).toMatchObject({ outboxDepth: 0, messagesOut: 5 });
     await eventually(() => t.got.length === 5, 'five messages');
     expect(t.got.map((m) => m.data)).toEqual(['1', '2', '3', '4', '5']);
     expect(t.got.every((m) => /^\d+-\d+$/.test(String(m.id)))).toBe(true);

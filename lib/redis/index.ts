@@ -39,6 +39,12 @@ export interface RedisBridge {
   readonly state: 'connecting' | 'ready' | 'reconnecting' | 'closed';
   /** Resolves once this process listens to `key` on Redis: broadcasts made after it reach the key's members here. */
   whenSubscribed(key: string): Promise<void>;
+  /**
+   * Resolves once Redis took every broadcast made so far in this process.
+   * broadcast() returns before that; await this where order across
+   * processes matters (e.g. before answering the request that broadcast).
+   */
+  flushed(): Promise<void>;
   /** This bridge's counters (as getRedisMetrics()). */
   metrics(): RedisMetrics;
   /** Waits up to 2 s for queued broadcasts, then stops; broadcast is local-only again. */
@@ -178,6 +184,7 @@ export async function connectRedis(options: ConnectRedisOptions = {}): Promise<R
       return bridge.isClosed ? 'closed' : transport.state;
     },
     whenSubscribed: (key: string) => bridge.whenSubscribed(key),
+    flushed: () => bridge.flushed(),
     metrics: () => metricsOf(bridge),
     close: () => bridge.close(2000),
   };

@@ -126,6 +126,8 @@ export class LogBridge implements HubBridge {
   /** This bridge's name as a publisher, and the number of its last publish. */
   private readonly publisherId = randomBytes(8).toString('hex');
   private seq = 0;
+  private settledSeq = 0;
+  private flushWaiters: Array<[number, () => void]> = [];
 
   constructor(
     readonly transport: BridgeTransport & { readonly connectedOnce: boolean },
@@ -385,7 +387,22 @@ export class LogBridge implements HubBridge {
     return this.track(key).subscribed;
   }
 
+  /** Resolves once every broadcast this bridge took so far was answered by the bus. */
+  flushed(): Promise<void> {
+    const target = this.seq;
+    if (this.settledSeq >= target) return Promise.resolve();
+    return new Promise((resolve) => this.flushWaiters.push([target, resolve]));
+  }
+
   private settled(): void {
+    // The bus answers one connection's commands in order: the n-th answer
+    // settles the n-th publish.
+    this.settledSeq++;
+    if (this.flushWaiters.length > 0) {
+      const ready = this.flushWaiters.filter(([t]) => t <= this.settledSeq);
+      this.flushWaiters = this.flushWaiters.filter(([t]) => t > this.settledSeq);
+      for (const [, f] of ready) f();
+    }
     this.counters.outboxDepth--;
     if (this.counters.outboxDepth === 0) {
       const w = this.drainWaiters;
