@@ -78,7 +78,7 @@ export interface RedisMetrics {
   catchUps: number;
   catchUpEvents: number;
   gapsSent: number;
-  /** Publish-to-delivery lag of received messages (publisher's clock to ours), in ms. */
+  /** Publish-to-delivery lag of messages delivered here (live or read back after a reconnection; publisher's clock to ours), in ms. */
   lag: { count: number; sumMs: number; buckets: Array<[le: number, count: number]> };
 }
 

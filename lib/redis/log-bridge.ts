@@ -31,7 +31,7 @@ interface Track {
   /** Where the log stood when we subscribed, for a catch-up before anything was delivered. */
   position: string | undefined;
   /** Messages held while the key catches up after a lost connection. */
-  catching: Array<[string, SSEMessage]> | undefined;
+  catching: Array<[string, SSEMessage, number]> | undefined;
   catchFrom: string | undefined;
   catchGen: number;
   resumers: Resumer[];
@@ -235,9 +235,8 @@ export class LogBridge implements HubBridge {
       if (last !== undefined && wire[7] <= last) return;
       track.seen.set(wire[6], wire[7]);
     }
-    this.counters.observeLag(Date.now() - at);
-    if (track.catching !== undefined) track.catching.push([logId, msg]);
-    else this.deliver(track, logId, msg);
+    if (track.catching !== undefined) track.catching.push([logId, msg, at]);
+    else this.deliver(track, logId, msg, at);
   }
 
   /** @internal The subscriber connection dropped: hold every key's messages until up(). */
@@ -302,7 +301,8 @@ export class LogBridge implements HubBridge {
     return track;
   }
 
-  private deliver(track: Track, logId: string, msg: SSEMessage): void {
+  private deliver(track: Track, logId: string, msg: SSEMessage, publishedAt: number): void {
+    this.counters.observeLag(Date.now() - publishedAt);
     for (const r of track.resumers) r.buffer.push([logId, msg]);
     if (logId !== '') track.lastLogId = logId;
     if (msg.id !== undefined) track.lastId = String(msg.id);
@@ -321,7 +321,8 @@ export class LogBridge implements HubBridge {
       for (const e of entries) {
         if (compareIds(e.id, max) <= 0) continue;
         this.counters.catchUpEvents++;
-        this.deliver(t, e.id, decodePayload(e.payload, e.id)[0]);
+        const [msg, at] = decodePayload(e.payload, e.id);
+        this.deliver(t, e.id, msg, at);
         max = e.id;
       }
     } else {
@@ -333,9 +334,9 @@ export class LogBridge implements HubBridge {
       if (replayOf(t.key) !== undefined && t.lastLogId !== undefined) gap.id = t.lastLogId;
       deliverLocal(t.key, gap);
     }
-    for (const [id, msg] of held) {
+    for (const [id, msg, at] of held) {
       if (max !== undefined && id !== '' && compareIds(id, max) <= 0) continue;
-      this.deliver(t, id, msg);
+      this.deliver(t, id, msg, at);
     }
     const waiting = t.waiting;
     t.waiting = [];
