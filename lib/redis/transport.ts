@@ -24,8 +24,8 @@ export interface TransportHandlers {
 export interface BridgeTransport {
   /** Connects; rejects when the bus cannot be reached (the transport keeps retrying when `keepTrying`). */
   start(handlers: TransportHandlers, keepTrying: boolean): Promise<void>;
-  /** Publishes `\n<payload>` to the key's subscribers; resolves when the bus took it. */
-  publish(key: string, payload: string): Promise<void>;
+  /** Publishes `\n<payload>` to the key's subscribers; resolves when the bus took it. Called only after start() connected once. */
+  publish(key: string, payload: string): Promise<unknown>;
   /**
    * Appends payload to the key's log (trimmed per `settings`) and publishes
    * `<id>\n<payload>` atomically; resolves with the id, or '' when this
