@@ -2,11 +2,12 @@
 # Installs the Debian packages the test suites need when they are missing
 # (libuv1-dev for the CMake build of the core, GoogleTest, Google Benchmark,
 # clang + its runtime for the fuzzer, chromium for the browser tests, the arm64
-# cross compiler for the linux-arm64 prebuild). Needs
-# root or sudo; does nothing when everything is present.
+# cross compiler for the linux-arm64 prebuild, redis-server for the Redis
+# bridge tests, emoji fonts for the demo's screenshot). Needs root or sudo;
+# does nothing when everything is present.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config python3 libuv1-dev libgtest-dev libbenchmark-dev
-      clang libclang-rt-14-dev chromium g++-aarch64-linux-gnu)
+      clang libclang-rt-14-dev chromium g++-aarch64-linux-gnu redis-server fonts-noto-color-emoji)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 [ "${#missing[@]}" -eq 0 ] && exit 0

@@ -6,8 +6,9 @@
 // and queued on every stream member there; no JS runs per stream member.
 import { argTypeError, argValueError } from '../common/errors';
 import { C, native } from '../native/binding';
-import { messageArgs, type SSEMessage } from '../native/encoder';
+import { messageArgs, type MessageArgs, type SSEMessage } from '../native/encoder';
 import { SSEStream } from '../stream/stream';
+import { getBridge, noteReplay } from './bridge';
 
 /** A hub member: a stream, or a function that is handed each message. */
 export type HubTarget = SSEStream | ((msg: SSEMessage) => unknown);
@@ -81,11 +82,15 @@ export function registerConnection(key: string, target: HubTarget, options: Regi
   }
   let id: number;
   let lastId: string | undefined;
+  const bridge = getBridge();
   if (target instanceof SSEStream) {
     if (target.closed) return false;
     id = target.memberId;
     // An empty Last-Event-ID means "none" (WHATWG): no replay.
     if (options.resume && target.lastEventId) lastId = target.lastEventId;
+    // Another process's events: the bridge replays from its log, then
+    // registers the stream itself.
+    if (bridge !== undefined && lastId !== undefined && bridge.resume(key, target, lastId)) return true;
   } else {
     const known = idByFn.get(target);
     if (known === undefined) {
@@ -96,6 +101,7 @@ export function registerConnection(key: string, target: HubTarget, options: Regi
       id = known;
     }
   }
+  if (bridge !== undefined && native.hubCount(key) === 0) bridge.watch(key);
   // The core replays and joins in one step: no broadcast falls between.
   const r = native.hubJoin(key, id, lastId);
   if (r === C.Join.CLOSED) return false;
@@ -144,10 +150,24 @@ export function broadcast(key: string, eventOrMsg: string | SSEMessage, data?: u
     msg = eventOrMsg;
   }
   const a = messageArgs(msg);
+  // Through a bridge (sse-native/redis) it comes back to deliverLocal.
+  if (getBridge()?.publish(key, msg, a)) return native.hubCount(key);
+  return deliverArgs(key, msg, a);
+}
+
+function deliverArgs(key: string, msg: SSEMessage, a: MessageArgs): number {
   const r = native.hubBroadcast(key, a[0], a[1], a[2], a[3], a[4]);
   if (typeof r === 'number') return r;
   callFunctions(r, 1, msg);
   return r[0];
+}
+
+/**
+ * @internal A broadcast to this process's members only, with its id as
+ * given (a bridge delivering what its transport handed back).
+ */
+export function deliverLocal(key: string, msg: SSEMessage): number {
+  return deliverArgs(key, msg, messageArgs(msg));
 }
 
 // A broadcast from another thread (a Worker, or the main thread seen from a
@@ -184,10 +204,12 @@ export function configureKey(key: string, options: KeyOptions): void {
   if (replay === undefined) return;
   if (replay === null) {
     native.hubConfigure(key, 0, 0);
+    noteReplay(key, 0, 0);
     return;
   }
   if (typeof replay !== 'object') throw argTypeError('configureKey: `replay` must be an object like { maxEvents, maxAgeMs }');
   const maxAgeMs = replay.maxAgeMs === undefined ? 0 : nonNegativeInt(replay.maxAgeMs, 'configureKey: `replay.maxAgeMs`');
   const maxEvents = replay.maxEvents === undefined ? 1000 : nonNegativeInt(replay.maxEvents, 'configureKey: `replay.maxEvents`');
   native.hubConfigure(key, maxEvents, maxAgeMs);
+  noteReplay(key, maxEvents, maxAgeMs);
 }
