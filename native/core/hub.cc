@@ -52,9 +52,19 @@ void Hub::seal(HubKey* k) {
   broadcasting_ = true;
   for (size_t i = k->members.size(); i-- > 0;) {
     if (i >= k->members.size()) continue;
-    k->members[i]->hubEnqueueBatch(joined, frames);
+    HubMember* m = k->members[i];
+    if (!m->function_) m->hubEnqueueBatch(joined, frames);
   }
   broadcasting_ = false;
+  // Keys a member closed by this batch left while they could not be erased.
+  std::vector<HubKey*> left = std::move(left_while_broadcasting_);
+  left_while_broadcasting_.clear();
+  // Each once: erasing frees the key.
+  std::sort(left.begin(), left.end());
+  left.erase(std::unique(left.begin(), left.end()), left.end());
+  for (HubKey* other : left) {
+    if (other != k) maybeErase(other);
+  }
 }
 
 void Hub::sealAll() {
@@ -152,7 +162,11 @@ void Hub::leaveAll(HubMember* m) {
   --distinct_;
   for (HubKey* k : keys) {
     removeMember(k, m);
-    maybeErase(k);
+    if (broadcasting_) {
+      left_while_broadcasting_.push_back(k);  // erased once the seal ends
+    } else {
+      maybeErase(k);
+    }
   }
 }
 

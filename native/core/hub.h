@@ -125,6 +125,7 @@ class Hub {
   mutable std::string scratch_;  // lookup key without a per-call allocation
   bool broadcasting_ = false;    // keys are not erased under an iteration
   std::vector<HubKey*> due_;     // the key with a batch to seal (at most one)
+  std::vector<HubKey*> left_while_broadcasting_;  // see seal()
   size_t distinct_ = 0;
   HubStats stats_;
 };

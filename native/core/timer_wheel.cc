@@ -6,7 +6,8 @@ namespace sse {
 
 TimerWheel::TimerWheel(uint64_t resolution_ms, uint64_t now_ms)
     : resolution_ms_(resolution_ms == 0 ? 1 : resolution_ms),
-      current_tick_(now_ms / (resolution_ms == 0 ? 1 : resolution_ms)) {}
+      current_tick_(now_ms / (resolution_ms == 0 ? 1 : resolution_ms)),
+      next_walk_tick_(current_tick_) {}
 
 void TimerWheel::link(TimerEntry* e) {
   TimerEntry*& head = slots_[slotOf(e->due_ms)];
@@ -46,10 +47,10 @@ void TimerWheel::cancel(TimerEntry* e) {
 
 size_t TimerWheel::advance(uint64_t now_ms, void (*fire)(TimerEntry*, void*), void* arg) {
   uint64_t target = now_ms / resolution_ms_;
-  if (target <= current_tick_) return 0;
+  if (target < next_walk_tick_) return 0;
   // Past a whole round every slot is visited once.
-  uint64_t first = current_tick_ + 1;
-  if (target - current_tick_ > kSlots) first = target - kSlots + 1;
+  uint64_t first = next_walk_tick_;
+  if (target - first >= kSlots) first = target - kSlots + 1;
   std::vector<TimerEntry*> due;
   for (uint64_t tick = first; tick <= target; ++tick) {
     for (TimerEntry* e = slots_[tick % kSlots]; e != nullptr;) {
@@ -64,6 +65,9 @@ size_t TimerWheel::advance(uint64_t now_ms, void (*fire)(TimerEntry*, void*), vo
     }
   }
   current_tick_ = target;
+  // Entries due later in the target tick stay in its slot: walk it again
+  // next time unless the whole tick is past.
+  next_walk_tick_ = now_ms % resolution_ms_ == resolution_ms_ - 1 ? target + 1 : target;
   // Fired after the walk: a callback that reschedules cannot land in a slot
   // still being walked. A callback may cancel or reschedule another due
   // entry (its owner must stay allocated until advance() returns): that
@@ -87,8 +91,10 @@ void TimerWheel::setResolution(uint64_t resolution_ms) {
     head = nullptr;
   }
   uint64_t now_ms = current_tick_ * resolution_ms_;
+  uint64_t walk_ms = next_walk_tick_ * resolution_ms_;
   resolution_ms_ = resolution_ms;
   current_tick_ = now_ms / resolution_ms_;
+  next_walk_tick_ = walk_ms / resolution_ms_;
   size_ = 0;
   for (TimerEntry* e : all) link(e);
 }

@@ -61,7 +61,9 @@ class TimerWheel {
 
   TimerEntry* slots_[kSlots] = {};
   uint64_t resolution_ms_;
-  uint64_t current_tick_;  // the last tick advance() processed
+  uint64_t current_tick_;    // the tick of the last advance() (schedule() clamps past it)
+  uint64_t next_walk_tick_;  // the first tick the next advance() walks: a tick
+                             // only partly past is walked again
   size_t size_ = 0;
   uint64_t visited_ = 0;
 };

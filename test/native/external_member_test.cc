@@ -61,6 +61,23 @@ class ExternalMember : public IoTest {
     };
   }
 
+  void TearDown() override {
+    if (alive_started_) {
+      uv_close(reinterpret_cast<uv_handle_t*>(&alive_), nullptr);
+      alive_started_ = false;
+    }
+    IoTest::TearDown();
+  }
+
+  // External members have no handle of their own and the context's timer is
+  // unref'd: in Node the embedder's sockets keep the loop alive. Here a
+  // ref'd timer of the test does, so uv_run runs the context's timers.
+  void keepLoopAlive() {
+    ASSERT_EQ(uv_timer_init(&loop_, &alive_), 0);
+    ASSERT_EQ(uv_timer_start(&alive_, [](uv_timer_t*) {}, 1000, 1000), 0);
+    alive_started_ = true;
+  }
+
   Connection* external(const ConnectionOptions& o, void* tag,
                        std::string_view address = kAddr) {
     Connection* c = Connection::createExternal(ctx_, o, address, tag);
@@ -81,6 +98,8 @@ class ExternalMember : public IoTest {
   }
 
   std::vector<Handed> handed_;
+  uv_timer_t alive_;
+  bool alive_started_ = false;
 };
 
 TEST_F(ExternalMember, HeldQueuesThenAttachHandsAllInOneBuffer) {
@@ -329,6 +348,7 @@ TEST_F(ExternalMember, HeartbeatOnAnIdleMember) {
   int tag = 0;
   ConnectionOptions o;
   o.heartbeat_ms = 20;
+  keepLoopAlive();
   Connection* c = external(o, &tag);
   c->attach();
   ASSERT_TRUE(runUntil([&] { return dataFor(&tag) >= 1; }))
@@ -349,6 +369,7 @@ TEST_F(ExternalMember, IdleTimeoutClosesWithEtimedout) {
   int tag = 0;
   ConnectionOptions o = quiet();
   o.idle_timeout_ms = 30;
+  keepLoopAlive();
   Connection* c = external(o, &tag);
   c->attach();
   ASSERT_TRUE(runUntil([&] { return rec_.closes == 1; })) << "no idle close within the deadline";

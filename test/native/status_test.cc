@@ -92,7 +92,9 @@ TEST(Status, KindsAndCodesAsDocumented) {
     SCOPED_TRACE(e.ident);
     EXPECT_EQ(statusKind(e.status), e.kind);
     std::string code = statusCode(e.status);
-    if (e.code != nullptr) EXPECT_EQ(code, e.code);
+    if (e.code != nullptr) {
+      EXPECT_EQ(code, e.code);
+    }
     // Node-style codes for argument errors, SSE_* for state and limits.
     switch (e.kind) {
       case StatusKind::kTypeError:

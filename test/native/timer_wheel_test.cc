@@ -278,6 +278,23 @@ TEST(TimerWheel, SetResolutionKeepsDueTimes) {
   EXPECT_EQ(w.resolution(), 1u);
 }
 
+// Going coarser in the middle of a coarse tick: an entry due later in that
+// tick keeps its due time too (same root cause as
+// EntryDueLaterInTheCurrentTickFiresAtTheNextAdvance).
+TEST(TimerWheel, SetResolutionCoarserMidTickKeepsDueTimes) {
+  TimerWheel w(10, 0);
+  Fired f;
+  w.advance(4540, onFire, &f);
+  TimerEntry e;
+  w.schedule(&e, 4600);
+  w.setResolution(1000);
+  EXPECT_EQ(e.due_ms, 4600u);
+  EXPECT_EQ(w.advance(4599, onFire, &f), 0u);
+  EXPECT_EQ(w.advance(5000, onFire, &f), 1u) << "due at 4600, advanced to 5000";
+  w.advance(1000 * 300, onFire, &f);
+  EXPECT_EQ(f.count(&e), 1u);
+}
+
 TEST(TimerWheel, LongGapFiresEverythingDueExactlyOnce) {
   TimerWheel w(10, 0);
   std::vector<TimerEntry> es(1000);
