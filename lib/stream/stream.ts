@@ -10,6 +10,9 @@ import { SendResult, type Sink, type SinkEvents } from './sinks/sink';
 import { createWebStream, type WebSSEStream, type WebSSEStreamOptions } from '../adapters/web';
 import { countRefused, getConnectionCount, leaveHub, registerConnection } from '../hub/hub';
 import { holdAddress, overLimit, releaseAddress, retryAfterSeconds } from '../hub/limits';
+import { pipe, type PipeOptions, type PipeResult } from './pipe';
+import { forward, type ForwardOptions, type ForwardResult, type Upstream } from './forward';
+import type { StreamSource } from './source';
 
 const open = new Set<SSEStream>();
 
@@ -122,6 +125,12 @@ export class SSEStream extends EventEmitter implements SinkEvents {
     if (text === '') return true;
     return this.write(messageArgs({ ...fields, data: text }));
   }
+
+  /** Sends each item of `source` as an event until it ends or the client leaves; see pipe() in ./pipe.ts. */
+  pipe<T>(source: StreamSource<T>, options?: PipeOptions<T>): Promise<PipeResult> { return pipe(this, source, options); }
+
+  /** Proxies an upstream event stream (a fetch Response) to this client; see forward() in ./forward.ts. */
+  forward(upstream: Upstream, options?: ForwardOptions): Promise<ForwardResult> { return forward(this, upstream, options); }
 
   /** Writes what is queued now rather than when the loop turns. */
   flush(): void {
