@@ -1,9 +1,21 @@
-// sse-native/react: useEventSource, a React hook over an EventSource. No JSX,
+// sse-native/react: useEventSource, a React hook over an EventSource, and
+// useSSEStream (./use-sse-stream), one streamed request (POST) per start(). No JSX,
 // nothing from node: or the addon, so browser bundles stay clean. Hooks
 // that use the same URL (and withCredentials, and EventSource constructor)
 // share one connection through a refcounted registry: browsers allow about
 // six HTTP/1.1 connections per origin.
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
+
+export { useSSEStream, defaultText } from './use-sse-stream';
+export type {
+  UseSSEStreamOptions,
+  UseSSEStreamResult,
+  SSEStreamStatus,
+  SSEStreamEvent,
+  SSEStreamBody,
+  SSEStreamStartOptions,
+  FetchEventSourceFn,
+} from './use-sse-stream';
 
 /** 0 CONNECTING, 1 OPEN, 2 CLOSED, as EventSource.readyState. */
 export type ReadyState = 0 | 1 | 2;

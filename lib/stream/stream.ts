@@ -9,6 +9,9 @@ import { C, native } from '../native/binding';
 import { messageArgs, type MessageArgs, type SSEMessage } from '../native/encoder';
 import type { SinkLimits } from './options';
 import type { Sink, SinkKind } from './sink';
+import { pipe, type PipeOptions, type PipeResult } from './pipe';
+import { forward, type ForwardOptions, type ForwardResult, type Upstream } from './forward';
+import type { StreamSource } from './source';
 
 // Open streams of this thread by member id: a handle table (the core holds
 // membership), for the notifications and closeAll().
@@ -121,6 +124,24 @@ export class SSEStream extends EventEmitter {
     const text = this.rawDecoder.decode(bytes, { stream: true });
     if (text === '') return true;
     return this.write(messageArgs({ ...fields, data: text }));
+  }
+
+  /**
+   * Sends each item of `source` (an AsyncIterable, a web ReadableStream or
+   * a Node Readable) as an event, waiting for 'drain' when send() returns
+   * false; the source is cancelled when the client leaves. See docs/streaming.md.
+   */
+  pipe<T>(source: StreamSource<T>, options?: PipeOptions<T>): Promise<PipeResult> {
+    return pipe(this, source, options);
+  }
+
+  /**
+   * Proxies an upstream SSE response (a fetch Response) to this client:
+   * parsed by the core's parser, re-emitted with ids kept, optionally mapped;
+   * the upstream is cancelled when the client leaves. See docs/streaming.md.
+   */
+  forward(upstream: Upstream, options?: ForwardOptions): Promise<ForwardResult> {
+    return forward(this, upstream, options);
   }
 
   /** Writes what is queued now rather than when the loop turns. */
