@@ -5,7 +5,7 @@
 import { once } from 'node:events';
 import { closeAll } from '../lib/index';
 import { openStreamCount } from '../lib/stream/stream';
-import { SINKS, connect, countCloses, startSSE, within, useTestEnv } from './helpers/server';
+import { SINKS, connect, countCloses, eventually, startSSE, turn, within, useTestEnv } from './helpers/server';
 
 useTestEnv();
 
@@ -108,35 +108,47 @@ describe.each(SINKS)('%s sink', (kind, sinkOpts) => {
 });
 
 describe("Node's side", () => {
-  test.each(SINKS)("%s: req and res emit 'close' at adoption, not at disconnect, on the adopted sink only", async (kind, sinkOpts) => {
-    // The common req.on('close', cleanup) pattern fires at adoption: an
-    // adopted response's lifetime is the stream's (signal, 'close').
+  test.each(SINKS)("%s: req and res emit 'close' when the client really leaves, for listeners added before and after createSSEStream", async (kind, sinkOpts) => {
+    // The req.on('close', cleanup) pattern of every tutorial must not run
+    // at adoption (Node's socket object is destroyed then), only when the
+    // client leaves.
     const nodeCloses: string[] = [];
     const srv = await startSSE({ ...sinkOpts }, (req, res) => {
       req.on('close', () => nodeCloses.push('req'));
       res.on('close', () => nodeCloses.push('res'));
     });
     const client = await connect(srv.port);
-    const { stream, res } = await srv.opened.next();
+    const { stream, req, res } = await srv.opened.next();
     expect(stream.sinkKind).toBe(kind);
+    req.on('close', () => nodeCloses.push('req-after'));
     stream.send({ data: 'one' });
     await client.waitForEvents(1);
-    if (kind === 'adopted') {
-      if (!nodeCloses.includes('res')) await within(once(res, 'close'), "res 'close'");
-      expect(nodeCloses.sort()).toEqual(['req', 'res']);
-      expect(stream.closed).toBe(false);
-      expect(stream.signal.aborted).toBe(false);
-    } else {
-      expect(nodeCloses).toEqual([]);
-    }
-    stream.send({ data: 'two' }); // the stream works on after Node's 'close'
+    await turn();
+    expect(nodeCloses).toEqual([]);
+    // The response tells the truth about itself.
+    expect(res.headersSent).toBe(true);
+    expect(res.statusCode).toBe(200);
+    stream.send({ data: 'two' });
     await client.waitForEvents(2);
-    stream.close();
+    expect(nodeCloses).toEqual([]);
+    client.destroy();
     await within(once(stream, 'close'), "the stream's 'close'");
-    if (kind === 'response') {
-      if (!nodeCloses.includes('res')) await within(once(res, 'close'), "res 'close'");
-      expect(nodeCloses).toContain('res');
-    }
+    await eventually(() => nodeCloses.length === 3, "req and res 'close'");
+    expect(nodeCloses.sort()).toEqual(['req', 'req-after', 'res']);
+  });
+
+  test.each(SINKS)("%s: a server-side close() ends the response; res 'close' fires once", async (kind, sinkOpts) => {
+    const closes: string[] = [];
+    const srv = await startSSE({ ...sinkOpts }, (_req, res) => res.on('close', () => closes.push('res')));
+    const client = await connect(srv.port);
+    const { stream } = await srv.opened.next();
+    expect(stream.sinkKind).toBe(kind);
+    stream.send({ data: 'bye' });
+    stream.close();
+    await client.waitForEnd();
+    await eventually(() => closes.length === 1, "res 'close'");
+    await turn();
+    expect(closes).toEqual(['res']);
   });
 
   test('adopted: server.close() completes while the stream is open, and the stream keeps working', async () => {

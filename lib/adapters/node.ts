@@ -127,6 +127,7 @@ function adoptOrFallBack(req: Req, res: Res, stream: SSEStream, head: Buffer, op
   if (stream.closed) return;
   const fd = adoptableFd(req, res);
   if (typeof fd === 'number' && native.adoptSocket(stream.memberId, fd, head) === 0) {
+    keepNodeSemantics(req as IncomingMessage, res as ServerResponse, stream, opts.status);
     // Never end(): that would send a FIN on the shared socket. destroy()
     // closes only Node's fd; the core holds a duplicate.
     (req as IncomingMessage).socket.destroy();
@@ -134,6 +135,35 @@ function adoptOrFallBack(req: Req, res: Res, stream: SSEStream, head: Buffer, op
     return;
   }
   fallBack(req, res, stream, opts);
+}
+
+/**
+ * Destroying Node's socket object at adoption makes `req` and `res` emit
+ * 'close' (and `req` 'aborted') at once, while code written against
+ * node:http (the `req.on('close', cleanup)` of every tutorial) takes them to
+ * mean the client left. They are held until the stream really closes, then
+ * emitted, for listeners added before or after createSSEStream. The
+ * response tells the truth: headers sent, the status, ended when the stream
+ * ends.
+ */
+function keepNodeSemantics(req: IncomingMessage, res: ServerResponse, stream: SSEStream, status: number): void {
+  res.statusCode = status;
+  Object.defineProperty(res, 'headersSent', { configurable: true, get: () => true });
+  for (const emitter of [req, res] as NodeJS.EventEmitter[]) {
+    const emit = emitter.emit;
+    emitter.emit = function (this: NodeJS.EventEmitter, event: string | symbol, ...args: unknown[]): boolean {
+      if (!stream.closed && (event === 'close' || event === 'aborted')) return false;
+      return emit.call(this, event, ...args);
+    } as typeof emitter.emit;
+    stream.once('close', () => {
+      emitter.emit = emit;
+      const left = (stream.closeReason as { code?: string } | undefined)?.code === 'SSE_CLIENT_GONE';
+      if (emitter === req && left) emit.call(emitter, 'aborted');
+      emit.call(emitter, 'close');
+    });
+  }
+  Object.defineProperty(res, 'writableEnded', { configurable: true, get: () => stream.closed });
+  Object.defineProperty(res, 'writableFinished', { configurable: true, get: () => stream.closed });
 }
 
 function fallBack(req: Req, res: Res, stream: SSEStream, opts: ResolvedOptions): void {
