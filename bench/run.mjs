@@ -39,6 +39,13 @@ const SERVERS = {
   'better-sse': 'bench/servers/better-sse.mjs',
   'c-floor': FLOOR,
 };
+// --baseline DIR: another checkout's servers in the same run (before/after
+// figures of a change: `git worktree add DIR <commit> && (cd DIR && npm ci)`).
+const BASELINE = opt('baseline', null);
+if (BASELINE) {
+  SERVERS['before-adopted'] = path.join(path.resolve(BASELINE), 'bench/servers/sse-native-adopted.mjs');
+  SERVERS['before-fallback'] = path.join(path.resolve(BASELINE), 'bench/servers/sse-native-fallback.mjs');
+}
 const ANCHORS = ['raw', 'better-sse', 'c-floor'];
 
 // Scenario matrix. `reps` may be overridden with --reps.
