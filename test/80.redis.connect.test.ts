@@ -5,7 +5,7 @@
 // by its documented rule (the newest broadcast goes local-only); metrics
 // and their Prometheus lines tell the state.
 import IORedis from 'ioredis';
-import { broadcast, configureKey } from '../lib/index';
+import { broadcast, configureKey, getMetrics, metricsText } from '../lib/index';
 import { connectRedis, getRedisMetrics, redisMetricsText, SSERedisError, type RedisBridge } from '../lib/redis/index';
 import { getBridge } from '../lib/hub/bridge';
 import { fnTarget, newKey, parsePrometheus, useHubEnv } from './helpers/hub';
@@ -73,6 +73,9 @@ test("whenUnavailable 'local': local delivery until Redis answers, then through 
   await eventually(() => t.got.length === 2, 'the message back from Redis');
   expect(t.got.map((m) => m.data)).toEqual(['while down', 'through redis']);
   expect(getRedisMetrics()).toMatchObject({ state: 'ready', localOnly: 1, messagesOut: 1, messagesIn: 1 });
+  // The main entry's metrics carry the bridge's too.
+  expect(getMetrics().bridge).toMatchObject({ state: 'ready', messagesOut: 1, messagesIn: 1 });
+  expect(promValue(metricsText(), 'sse_redis_state', { state: 'ready' })).toBe(1);
 });
 
 test("the app's own client: used for commands, duplicated to subscribe, left open by close()", async () => {

@@ -60,3 +60,23 @@ export function noteReplay(key: string, maxEvents: number, maxAgeMs: number): vo
 export function replayOf(key: string): ReplaySettings | undefined {
   return replay.get(key);
 }
+
+/** A bridge's own counters, merged into getMetrics() and metricsText(). */
+export interface BridgeMetricsProvider {
+  /** The counters as an object (getMetrics().bridge). */
+  object(): Record<string, unknown>;
+  /** The same as Prometheus text lines (appended to metricsText()). */
+  text(): string;
+}
+
+let metricsProvider: BridgeMetricsProvider | undefined;
+
+/** Installs the bridge module's metrics (sse-native/redis does at load). */
+export function setBridgeMetrics(provider: BridgeMetricsProvider | undefined): void {
+  metricsProvider = provider;
+}
+
+/** The installed metrics provider, if any. */
+export function bridgeMetrics(): BridgeMetricsProvider | undefined {
+  return metricsProvider;
+}

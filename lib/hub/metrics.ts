@@ -1,6 +1,7 @@
 // getMetrics() and metricsText(): the core's counters (every sink counts
 // there), in an object and in the Prometheus text format.
 import { native } from '../native/binding';
+import { bridgeMetrics } from './bridge';
 
 export interface HubMetrics {
   /** Open streams of this thread (every sink). */
@@ -19,6 +20,8 @@ export interface HubMetrics {
   replayGaps: number;
   /** Requests refused by a connection limit (503). */
   refused: number;
+  /** The bridge to other processes (sse-native/redis) once its module is loaded: state, messages in/out, lag, outbox. */
+  bridge?: Record<string, unknown>;
 }
 
 /** Counters of this thread's streams and hub. */
@@ -36,6 +39,7 @@ export function getMetrics(): HubMetrics {
     replays: s.replayedEvents,
     replayGaps: s.replayGaps,
     refused: s.refused,
+    ...(bridgeMetrics() ? { bridge: bridgeMetrics()!.object() } : {}),
   };
 }
 
@@ -60,5 +64,6 @@ export function metricsText(): string {
   one('sse_replayed_events_total', 'counter', 'Events replayed to resuming streams.', m.replays);
   one('sse_replay_gaps_total', 'counter', 'Resumes past the replay ring (sse-gap sent).', m.replayGaps);
   one('sse_refused_total', 'counter', 'Requests refused by a connection limit.', m.refused);
-  return out.join('\n') + '\n';
+  const bridge = bridgeMetrics()?.text();
+  return out.join('\n') + '\n' + (bridge ? bridge.replace(/\n?$/, '\n') : '');
 }

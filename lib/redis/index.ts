@@ -3,6 +3,7 @@
 import type { Cluster, Redis as RedisClient, RedisOptions } from 'ioredis';
 import { kLagBuckets, LogBridge, type BridgeCounters } from './log-bridge';
 import { RedisTransport } from './redis-transport';
+import { setBridgeMetrics } from '../hub/bridge';
 
 /** Options of connectRedis: where Redis is and what to do when it is not there. */
 export interface ConnectRedisOptions {
@@ -250,3 +251,7 @@ export function redisMetricsText(): string {
   out.push(`sse_redis_lag_ms_bucket{le="+Inf"} ${m.lag.count}`, `sse_redis_lag_ms_sum ${m.lag.sumMs}`, `sse_redis_lag_ms_count ${m.lag.count}`);
   return out.join('\n') + '\n';
 }
+
+// getMetrics() and metricsText() of the main entry include these once this
+// module is loaded.
+setBridgeMetrics({ object: () => ({ ...getRedisMetrics() }), text: redisMetricsText });
