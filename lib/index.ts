@@ -23,7 +23,8 @@ export {
 } from './hub/hub';
 export type { HubTarget, RegisterOptions, KeyOptions, BroadcastOptions } from './hub/hub';
 export { getMetrics, metricsText } from './hub/metrics';
-export type { HubMetrics } from './hub/metrics';
+export type { HubMetrics, HistogramMetrics } from './hub/metrics';
+export type { StreamStats } from './stream/stream';
 export { setLimits } from './hub/limits';
 export type { ConnectionLimits } from './hub/limits';
 export { sseResponse } from './adapters/web';

@@ -96,6 +96,8 @@ export interface NativeBinding {
   /** constants.Status: 0 when a stream from `address` joining `keys` may open. */
   checkLimits(address: string | undefined, keys: readonly string[]): number;
   stats(): EngineStats;
+  /** Figures of a live member (also while its close is reported), or undefined. */
+  memberStats(id: number): { events: number; bytes: number; timeToFirstEventMs: number; durationMs: number } | undefined;
   errName(code: number): string;
 
   // The hub (native/addon/hub_binding.cc), the only registry.
@@ -143,6 +145,21 @@ export interface EngineStats {
   replayedEvents: number;
   replayGaps: number;
   hubMembers: number;
+  closedByServer: number;
+  closedClientGone: number;
+  closedSlowConsumer: number;
+  closedTimeout: number;
+  closedError: number;
+  timeToFirstEvent: NativeHistogram;
+  streamDuration: NativeHistogram;
+}
+
+/** A histogram of the core (native/core/stats.h): counts[i] <= boundsMs[i], the last one above all. */
+export interface NativeHistogram {
+  boundsMs: number[];
+  counts: number[];
+  sumMs: number;
+  count: number;
 }
 
 /** A core parser: feed() returns the text of the records it wrote to `records`. */

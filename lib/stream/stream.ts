@@ -18,6 +18,20 @@ import type { StreamSource } from './source';
 const streams = new Map<number, SSEStream>();
 let hooked = false;
 
+/** Figures of one stream, kept by the core. */
+export interface StreamStats {
+  /** Event frames queued for this client (its own sends and broadcasts). */
+  events: number;
+  /** Bytes the kernel (or the JS sink) took. */
+  bytes: number;
+  /** Milliseconds from the stream opening to its first event, or undefined before it. */
+  timeToFirstEventMs: number | undefined;
+  /** Milliseconds the stream has been (or was) open. */
+  durationMs: number;
+  /** Why it ended: undefined while open, 'closed' for close()/closeAll(), else closeReason's code. */
+  endedBy: string | undefined;
+}
+
 /**
  * A live SSE response. Events: 'close' (once, when the client left or the
  * stream closed; `signal` is aborted first) and 'drain' (send() may be
@@ -38,6 +52,7 @@ export class SSEStream extends EventEmitter {
   private isClosed = false;
   private rawDecoder: TextDecoder | undefined;
   private startNow: (() => void) | undefined;
+  private finalStats: StreamStats | undefined;
   /** @internal The core's member id. */
   readonly memberId: number;
 
@@ -81,6 +96,23 @@ export class SSEStream extends EventEmitter {
   /** 'adopted' when the C++ core owns the socket, 'response' for res.write, 'web', or 'pending' while a request body is read. */
   get sinkKind(): SinkKind {
     return this.kind;
+  }
+
+  /** Events, bytes, time to first event, duration and why it ended (kept by the core). */
+  get stats(): StreamStats {
+    if (this.finalStats !== undefined) return this.finalStats;
+    return this.readStats(undefined);
+  }
+
+  private readStats(endedBy: string | undefined): StreamStats {
+    const m = native.memberStats(this.memberId);
+    return {
+      events: m?.events ?? 0,
+      bytes: m?.bytes ?? 0,
+      timeToFirstEventMs: m === undefined || m.timeToFirstEventMs < 0 ? undefined : m.timeToFirstEventMs,
+      durationMs: m?.durationMs ?? 0,
+      endedBy,
+    };
   }
 
   /** True once the stream is closed or the client has gone. */
@@ -208,6 +240,8 @@ export class SSEStream extends EventEmitter {
     this.isClosed = true;
     this.closeReason = reason;
     this.startNow = undefined;
+    // The core still knows the member while its close is reported.
+    this.finalStats = this.readStats(reason === undefined ? 'closed' : ((reason as { code?: string }).code ?? 'error'));
     streams.delete(this.memberId);
     const sink = this.sink;
     this.sink = undefined;

@@ -233,6 +233,20 @@ Napi::Value JS_checkLimits(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<int>(ctx->checkLimits(address, keys)));
 }
 
+template <size_t N>
+Napi::Object histogram(Napi::Env env, const Histogram<N>& h) {
+  Napi::Object o = Napi::Object::New(env);
+  Napi::Array bounds = Napi::Array::New(env, N);
+  Napi::Array counts = Napi::Array::New(env, N + 1);
+  for (size_t i = 0; i < N; ++i) bounds.Set(static_cast<uint32_t>(i), static_cast<double>(h.bounds_ms[i]));
+  for (size_t i = 0; i <= N; ++i) counts.Set(static_cast<uint32_t>(i), static_cast<double>(h.counts[i]));
+  o.Set("boundsMs", bounds);
+  o.Set("counts", counts);
+  o.Set("sumMs", static_cast<double>(h.sum_ms));
+  o.Set("count", static_cast<double>(h.total));
+  return o;
+}
+
 // stats() -> the LoopContext and hub counters
 Napi::Value JS_stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -264,6 +278,28 @@ Napi::Value JS_stats(const Napi::CallbackInfo& info) {
   o.Set("replayedEvents", static_cast<double>(h.replayed_events));
   o.Set("replayGaps", static_cast<double>(h.replay_gaps));
   o.Set("hubMembers", static_cast<double>(members));
+  o.Set("closedByServer", static_cast<double>(s.closed_by_server));
+  o.Set("closedClientGone", static_cast<double>(s.closed_client_gone));
+  o.Set("closedSlowConsumer", static_cast<double>(s.closed_slow));
+  o.Set("closedTimeout", static_cast<double>(s.closed_timeout));
+  o.Set("closedError", static_cast<double>(s.closed_error));
+  o.Set("timeToFirstEvent", histogram(env, s.time_to_first_event));
+  o.Set("streamDuration", histogram(env, s.stream_duration));
+  return o;
+}
+
+// memberStats(id) -> { events, bytes, timeToFirstEventMs (-1: none yet),
+// durationMs } of a live member (also while its close is being reported),
+// or undefined.
+Napi::Value JS_memberStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Connection* c = engineOf(env)->get(u32(info[0]));
+  if (c == nullptr) return env.Undefined();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("events", static_cast<double>(c->eventsQueued()));
+  o.Set("bytes", static_cast<double>(c->bytesWritten()));
+  o.Set("timeToFirstEventMs", static_cast<double>(c->timeToFirstEventMs()));
+  o.Set("durationMs", static_cast<double>(c->openMs()));
   return o;
 }
 
@@ -302,6 +338,7 @@ void initEngine(Napi::Env env, Napi::Object exports) {
   fn("checkLimits", JS_checkLimits);
   fn("stats", JS_stats);
   fn("errName", JS_errName);
+  fn("memberStats", JS_memberStats);
   fn("setErrorFactory", JS_setErrorFactory);
 }
 

@@ -3,9 +3,28 @@
 #ifndef SSE_CORE_STATS_H_
 #define SSE_CORE_STATS_H_
 
+#include <cstddef>
 #include <cstdint>
 
 namespace sse {
+
+// A Prometheus-style cumulative histogram with fixed bounds in ms; observe()
+// is O(buckets), no allocation.
+template <size_t N>
+struct Histogram {
+  static constexpr size_t kBuckets = N;
+  uint64_t bounds_ms[N];  // upper bounds, ascending; +Inf is implicit
+  uint64_t counts[N + 1] = {};  // counts[i]: observations <= bounds_ms[i] (not cumulative); [N]: the rest
+  uint64_t sum_ms = 0;
+  uint64_t total = 0;
+  void observe(uint64_t ms) {
+    size_t i = 0;
+    while (i < N && ms > bounds_ms[i]) ++i;
+    ++counts[i];
+    sum_ms += ms;
+    ++total;
+  }
+};
 
 // Kept by the Hub (pure bookkeeping, see hub.h).
 struct HubStats {
@@ -30,6 +49,15 @@ struct LoopStats {
   uint64_t events_sent = 0;           // event frames queued on connections
   uint64_t refused = 0;               // streams refused by a connection limit
   uint64_t timer_visits = 0;          // wheel entries looked at (its cost)
+  // Why streams ended.
+  uint64_t closed_by_server = 0;   // close() / closeAll() (status 0)
+  uint64_t closed_client_gone = 0; // UV_EOF
+  uint64_t closed_slow = 0;        // UV_ENOBUFS (slow consumer)
+  uint64_t closed_timeout = 0;     // UV_ETIMEDOUT (idle, max duration, drain limit)
+  uint64_t closed_error = 0;       // any other error
+  // Time from open to the first event frame queued, and stream lifetimes.
+  Histogram<11> time_to_first_event{{1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 10000}};
+  Histogram<10> stream_duration{{1000, 5000, 10000, 30000, 60000, 300000, 900000, 1800000, 3600000, 14400000}};
 };
 
 }  // namespace sse

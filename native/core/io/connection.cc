@@ -285,6 +285,11 @@ SendResult Connection::enqueue(SharedBuffer* buf, uint32_t events) {
   if (events != 0) {
     last_event_ms_ = now;
     ctx_->stats_.events_sent += events;
+    events_ += events;
+    if (first_event_ms_ == 0) {
+      first_event_ms_ = now == 0 ? 1 : now;
+      ctx_->stats_.time_to_first_event.observe(now - opened_ms_);
+    }
   }
   if (queue_.bytes() > high_water_mark_) {
     want_drain_ = true;
@@ -336,6 +341,22 @@ void Connection::finish(int status) {
   if (state_ == State::kClosed) return;
   if (!hubKeys().empty()) ctx_->hub_.leaveAll(this);
   close_status_ = status;
+  closed_ms_ = ctx_->now();
+  if (kind_ != MemberKind::kFunction && !ctx_->destroying_) {
+    LoopStats& st = ctx_->stats_;
+    st.stream_duration.observe(closed_ms_ - opened_ms_);
+    if (status == 0) {
+      ++st.closed_by_server;
+    } else if (status == UV_EOF) {
+      ++st.closed_client_gone;
+    } else if (status == UV_ENOBUFS) {
+      ++st.closed_slow;
+    } else if (status == UV_ETIMEDOUT) {
+      ++st.closed_timeout;
+    } else {
+      ++st.closed_error;
+    }
+  }
   state_ = State::kClosed;
   queue_.clear();
   handed_ = false;
@@ -451,6 +472,7 @@ void Connection::flushNow() {
       return;
     }
     ctx_->stats_.bytes_written += static_cast<size_t>(r);
+    bytes_ += static_cast<size_t>(r);
     queue_.consume(static_cast<size_t>(r));
     if (static_cast<size_t>(r) < total) {
       writeRest();
@@ -504,7 +526,9 @@ void Connection::handOff() {
 void Connection::acknowledge() {
   if (!handed_) return;
   handed_ = false;
-  ctx_->stats_.bytes_written += queue_.popInflight();
+  size_t written = queue_.popInflight();
+  ctx_->stats_.bytes_written += written;
+  bytes_ += written;
   if (state_ == State::kDraining || (state_ == State::kOpen && !queue_.empty())) {
     ctx_->markDirty(this);
   }
@@ -543,7 +567,9 @@ void Connection::writeCb(uv_write_t* req, int status) {
     c->closeWith(false, status);
     return;
   }
-  c->ctx_->stats_.bytes_written += c->queue_.popInflight();
+  size_t written = c->queue_.popInflight();
+  c->ctx_->stats_.bytes_written += written;
+  c->bytes_ += written;
   if (c->state_ == State::kDraining || !c->queue_.empty()) {
     c->ctx_->markDirty(c);
   }

@@ -92,6 +92,14 @@ class Connection final : public HubMember {
   // True until close() is called or the client leaves.
   bool isOpen() const { return state_ == State::kOpen; }
   MemberKind kind() const { return kind_; }
+  // Per-stream figures: event frames queued, bytes taken by the kernel or
+  // the sink, ms from open to the first event (-1: none yet), ms open.
+  uint64_t eventsQueued() const { return events_; }
+  uint64_t bytesWritten() const { return bytes_; }
+  int64_t timeToFirstEventMs() const {
+    return first_event_ms_ == 0 ? -1 : static_cast<int64_t>(first_event_ms_ - opened_ms_);
+  }
+  uint64_t openMs() const { return (closed_ms_ != 0 ? closed_ms_ : ctx_->now()) - opened_ms_; }
   bool held() const { return kind_ == MemberKind::kExternal && !deliverable_; }
   void* user_data() const { return user_data_; }
   void set_user_data(void* user_data) { user_data_ = user_data; }
@@ -160,6 +168,8 @@ class Connection final : public HubMember {
   size_t max_buffered_;
   uint32_t heartbeat_ms_, idle_timeout_ms_, max_duration_ms_;
   uint64_t opened_ms_, last_write_ms_, last_event_ms_, close_started_ms_ = 0;
+  uint64_t first_event_ms_ = 0, closed_ms_ = 0;
+  uint64_t events_ = 0, bytes_ = 0;
   int close_status_ = 0;
   State state_ = State::kOpen;
   MemberKind kind_;
