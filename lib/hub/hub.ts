@@ -84,6 +84,7 @@ export function registerConnection(key: string, target: HubTarget, options: Regi
   let lastId: string | undefined;
   const bridge = getBridge();
   if (target instanceof SSEStream) {
+    if (target.ndjson) throw argValueError("registerConnection: an NDJSON stream (format: 'ndjson') cannot join a hub key: broadcasts are SSE frames");
     if (target.closed) return false;
     id = target.memberId;
     // An empty Last-Event-ID means "none" (WHATWG): no replay.

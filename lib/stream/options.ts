@@ -38,6 +38,12 @@ export interface SSEStreamOptions {
   key?: string | readonly string[];
   /** With `key`: first send what the client missed since its Last-Event-ID (the key's replay ring). */
   resume?: boolean;
+  /**
+   * 'ndjson': the same stream as `application/x-ndjson`, one JSON value a
+   * line (send({ data }) writes `data` as JSON). No heartbeats, `retry`,
+   * event names, ids or hub keys (those are SSE). @defaultValue 'sse'
+   */
+  format?: 'sse' | 'ndjson';
 }
 
 export interface ResolvedOptions extends SinkLimits {
@@ -47,6 +53,7 @@ export interface ResolvedOptions extends SinkLimits {
   adopt: boolean;
   keys: readonly string[];
   resume: boolean;
+  format: 'sse' | 'ndjson';
 }
 
 // Shared by every stream that sets none (one object less per stream).
@@ -67,7 +74,7 @@ function nonNegativeInt(o: SSEStreamOptions, key: keyof SSEStreamOptions, fallba
 
 const KNOWN = [
   'status', 'headers', 'retry', 'retryJitterMs', 'heartbeatMs', 'highWaterMark', 'maxBuffered',
-  'onSlowConsumer', 'idleTimeoutMs', 'maxDurationMs', 'adopt', 'key', 'resume',
+  'onSlowConsumer', 'idleTimeoutMs', 'maxDurationMs', 'adopt', 'key', 'resume', 'format',
 ];
 
 function distance(a: string, b: string): number {
@@ -143,17 +150,34 @@ export function resolveOptions(options: SSEStreamOptions | undefined, extra: rea
     throw argValueError('`key` must be a non-empty string or an array of them');
   }
   if (o.resume !== undefined && typeof o.resume !== 'boolean') throw argValueError('`resume` must be a boolean');
+  const format = o.format ?? 'sse';
+  if (format !== 'sse' && format !== 'ndjson') throw argValueError(`\`format\` must be 'sse' or 'ndjson', got ${String(format)}`);
+  let finalHeaders = headers;
+  let heartbeatMs = nonNegativeInt(o, 'heartbeatMs', 15000);
+  if (format === 'ndjson') {
+    for (const sseOnly of ['retry', 'key', 'resume'] as const) {
+      if (o[sseOnly] !== undefined) {
+        throw argValueError(`\`${sseOnly}\` is an SSE feature: an NDJSON stream (format: 'ndjson') has no ${sseOnly === 'retry' ? 'reconnection time' : 'hub keys'}; leave it out`);
+      }
+    }
+    if (o.heartbeatMs !== undefined && heartbeatMs !== 0) {
+      throw argValueError("`heartbeatMs`: an NDJSON stream has no heartbeats (they are SSE comments); leave it out or set 0");
+    }
+    heartbeatMs = 0;
+    finalHeaders = { 'Content-Type': 'application/x-ndjson; charset=utf-8', ...headers };
+  }
   return {
+    format,
     keys,
     resume: o.resume ?? false,
     status,
-    headers,
+    headers: finalHeaders,
     retry,
     adopt: o.adopt ?? true,
     highWaterMark,
     maxBuffered,
     onSlowConsumer: policy,
-    heartbeatMs: nonNegativeInt(o, 'heartbeatMs', 15000),
+    heartbeatMs,
     idleTimeoutMs: nonNegativeInt(o, 'idleTimeoutMs', 0),
     maxDurationMs: nonNegativeInt(o, 'maxDurationMs', 0),
   };

@@ -4,9 +4,9 @@
 // for an adopted socket and for a JS sink alike. This object is a handle
 // (the member id) plus the dispatch of the core's per-turn notifications.
 import { EventEmitter } from 'node:events';
-import { SSEError, argTypeError } from '../common/errors';
+import { SSEError, argTypeError, argValueError } from '../common/errors';
 import { C, native } from '../native/binding';
-import { messageArgs, type MessageArgs, type SSEMessage } from '../native/encoder';
+import { encodeNDJSON, messageArgs, type MessageArgs, type SSEMessage } from '../native/encoder';
 import type { SinkLimits } from './options';
 import type { Sink, SinkKind } from './sink';
 import { pipe, type PipeOptions, type PipeResult } from './pipe';
@@ -53,6 +53,8 @@ export class SSEStream extends EventEmitter {
   private rawDecoder: TextDecoder | undefined;
   private startNow: (() => void) | undefined;
   private finalStats: StreamStats | undefined;
+  /** @internal format: 'ndjson' (one JSON value a line, no SSE fields). */
+  readonly ndjson: boolean;
   /** @internal The core's member id. */
   readonly memberId: number;
 
@@ -60,9 +62,10 @@ export class SSEStream extends EventEmitter {
    * @internal Use createSSEStream(). Opens a held member in the core: sends
    * are queued there until a sink is attached or the socket adopted.
    */
-  constructor(lastEventId: string | undefined, limits: SinkLimits, address?: string) {
+  constructor(lastEventId: string | undefined, limits: SinkLimits & { format?: 'sse' | 'ndjson' }, address?: string) {
     super();
     this.lastEventId = lastEventId;
+    this.ndjson = limits.format === 'ndjson';
     if (!hooked) {
       native.setNotify(onNotify);
       hooked = true;
@@ -132,13 +135,27 @@ export class SSEStream extends EventEmitter {
    * Throws a TypeError (with a `code`) naming a bad field; nothing is sent then.
    */
   send(msg: SSEMessage): boolean {
+    if (this.ndjson) return this.sendLine(msg);
     if (this.isClosed || this.closeRequested) return false;
     return this.write(messageArgs(msg));
+  }
+
+  // NDJSON: `data` as one JSON line; the SSE fields have no place in it.
+  private sendLine(msg: SSEMessage): boolean {
+    if (msg === null || typeof msg !== 'object') throw argTypeError(`send: expected a message object like { data }, got ${msg === null ? 'null' : typeof msg}`);
+    for (const field of ['event', 'id', 'retry', 'comment'] as const) {
+      if (msg[field] !== undefined) throw argValueError(`send: \`${field}\` is an SSE field; an NDJSON stream (format: 'ndjson') sends only \`data\`, one JSON value a line`);
+    }
+    if (msg.data === undefined) throw argValueError("send: an NDJSON line needs `data` (any JSON value)");
+    const line = encodeNDJSON(msg.data);
+    if (this.isClosed || this.closeRequested) return false;
+    return native.sendBytes(this.memberId, line) === C.SendResult.SUCCESS;
   }
 
   /** Sends a comment line (`: text`), which clients ignore. */
   comment(text: string): boolean {
     if (typeof text !== 'string') throw argTypeError(`comment: text must be a string, got ${typeof text}`);
+    if (this.ndjson) throw argValueError("comment: an NDJSON stream (format: 'ndjson') has no comments");
     if (this.isClosed || this.closeRequested) return false;
     return this.write([undefined, undefined, undefined, undefined, text]);
   }
@@ -155,6 +172,7 @@ export class SSEStream extends EventEmitter {
     this.rawDecoder ??= new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
     const text = this.rawDecoder.decode(bytes, { stream: true });
     if (text === '') return true;
+    if (this.ndjson) return this.sendLine({ ...fields, data: text });
     return this.write(messageArgs({ ...fields, data: text }));
   }
 
