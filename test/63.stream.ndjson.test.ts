@@ -52,3 +52,21 @@ test('a web NDJSON stream: sseResponse gives the NDJSON content type', async () 
   close();
   expect(await res.text()).toBe('{"a":1}\nnull\n');
 });
+
+describe.each(SINKS)('%s sink: drained()', (kind, sinkOpts) => {
+  test('send() false above the high-water mark; await drained() resolves true once the client read; false after close', async () => {
+    const srv = await startSSE({ ...sinkOpts, highWaterMark: 1000, maxBuffered: 1 << 20, heartbeatMs: 0 });
+    const client = await connect(srv.port);
+    const { stream } = await srv.opened.next();
+    expect(stream.sinkKind).toBe(kind);
+    expect(await stream.drained()).toBe(true); // nothing queued
+    let sent = 0;
+    while (stream.send({ data: 'x'.repeat(200) })) sent++;
+    sent++;
+    expect(await stream.drained()).toBe(true);
+    expect(stream.bufferedAmount).toBeLessThanOrEqual(1000);
+    await client.waitForEvents(sent);
+    stream.close();
+    expect(await stream.drained()).toBe(false);
+  });
+});

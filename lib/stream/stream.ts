@@ -55,6 +55,7 @@ export class SSEStream extends EventEmitter {
   private finalStats: StreamStats | undefined;
   /** @internal format: 'ndjson' (one JSON value a line, no SSE fields). */
   readonly ndjson: boolean;
+  private readonly highWaterMark: number;
   /** @internal The core's member id. */
   readonly memberId: number;
 
@@ -66,6 +67,7 @@ export class SSEStream extends EventEmitter {
     super();
     this.lastEventId = lastEventId;
     this.ndjson = limits.format === 'ndjson';
+    this.highWaterMark = limits.highWaterMark;
     if (!hooked) {
       native.setNotify(onNotify);
       hooked = true;
@@ -192,6 +194,28 @@ export class SSEStream extends EventEmitter {
    */
   forward(upstream: Upstream, options?: ForwardOptions): Promise<ForwardResult> {
     return forward(this, upstream, options);
+  }
+
+  /**
+   * Resolves when the client has taken what was queued down to the
+   * high-water mark (at once when it already has), or when the stream
+   * closes: `if (!sse.send(msg)) await sse.drained();`. Resolves to false
+   * when the stream closed (or close() was called) instead.
+   */
+  drained(): Promise<boolean> {
+    if (this.isClosed || this.closeRequested) return Promise.resolve(false);
+    if (native.bufferedAmount(this.memberId) <= this.highWaterMark) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const done = (ok: boolean) => {
+        this.off('drain', onDrain);
+        this.off('close', onClose);
+        resolve(ok);
+      };
+      const onDrain = () => done(true);
+      const onClose = () => done(false);
+      this.on('drain', onDrain);
+      this.on('close', onClose);
+    });
   }
 
   /** Writes what is queued now rather than when the loop turns. */
