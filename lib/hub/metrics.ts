@@ -1,5 +1,6 @@
 // getMetrics() and metricsText(): the core's counters (every sink counts
 // there), in an object and in the Prometheus text format.
+import { PromText } from '../common/prometheus';
 import { native, type NativeHistogram } from '../native/binding';
 import { bridgeMetrics } from './bridge';
 
@@ -73,36 +74,26 @@ export function getMetrics(): HubMetrics {
   };
 }
 
-const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-
 /** getMetrics() in the Prometheus text exposition format (version 0.0.4). */
 export function metricsText(): string {
   const m = getMetrics();
-  const out: string[] = [];
-  const one = (name: string, type: 'gauge' | 'counter', help: string, value: number) => {
-    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${value}`);
-  };
-  one('sse_connections', 'gauge', 'Open SSE streams.', m.connections);
-  out.push('# HELP sse_key_connections Members per hub key.', '# TYPE sse_key_connections gauge');
-  for (const [k, v] of Object.entries(m.keys)) out.push(`sse_key_connections{key="${escapeLabel(k)}"} ${v}`);
-  one('sse_events_sent_total', 'counter', 'Event frames queued to clients.', m.eventsSent);
-  one('sse_bytes_sent_total', 'counter', 'Bytes written to clients.', m.bytesSent);
-  one('sse_broadcasts_total', 'counter', 'Hub broadcasts.', m.broadcasts);
-  one('sse_drops_total', 'counter', "Events dropped for slow consumers ('drop' policy).", m.drops);
-  one('sse_slow_consumer_closes_total', 'counter', "Streams closed as slow consumers ('close' policy).", m.slowConsumerCloses);
-  one('sse_heartbeats_total', 'counter', 'Keepalive comments sent.', m.heartbeats);
-  one('sse_replayed_events_total', 'counter', 'Events replayed to resuming streams.', m.replays);
-  one('sse_replay_gaps_total', 'counter', 'Resumes past the replay ring (sse-gap sent).', m.replayGaps);
-  one('sse_refused_total', 'counter', 'Requests refused by a connection limit.', m.refused);
-  out.push('# HELP sse_stream_closes_total Streams that ended, by reason.', '# TYPE sse_stream_closes_total counter');
-  for (const [reason, n] of Object.entries(m.closes)) out.push(`sse_stream_closes_total{reason="${reason}"} ${n}`);
-  const hist = (name: string, help: string, h: HistogramMetrics) => {
-    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} histogram`);
-    h.le.forEach((le, i) => out.push(`${name}_bucket{le="${le === Infinity ? '+Inf' : String(le)}"} ${h.buckets[i]}`));
-    out.push(`${name}_sum ${h.sum}`, `${name}_count ${h.count}`);
-  };
+  const p = new PromText();
+  p.one('sse_connections', 'gauge', 'Open SSE streams.', m.connections);
+  p.labelled('sse_key_connections', 'gauge', 'Members per hub key.', 'key', Object.entries(m.keys));
+  p.one('sse_events_sent_total', 'counter', 'Event frames queued to clients.', m.eventsSent);
+  p.one('sse_bytes_sent_total', 'counter', 'Bytes written to clients.', m.bytesSent);
+  p.one('sse_broadcasts_total', 'counter', 'Hub broadcasts.', m.broadcasts);
+  p.one('sse_drops_total', 'counter', "Events dropped for slow consumers ('drop' policy).", m.drops);
+  p.one('sse_slow_consumer_closes_total', 'counter', "Streams closed as slow consumers ('close' policy).", m.slowConsumerCloses);
+  p.one('sse_heartbeats_total', 'counter', 'Keepalive comments sent.', m.heartbeats);
+  p.one('sse_replayed_events_total', 'counter', 'Events replayed to resuming streams.', m.replays);
+  p.one('sse_replay_gaps_total', 'counter', 'Resumes past the replay ring (sse-gap sent).', m.replayGaps);
+  p.one('sse_refused_total', 'counter', 'Requests refused by a connection limit.', m.refused);
+  p.labelled('sse_stream_closes_total', 'counter', 'Streams that ended, by reason.', 'reason', Object.entries(m.closes));
+  const hist = (name: string, help: string, h: HistogramMetrics) =>
+    p.histogram(name, help, h.le.slice(0, -1).map((le, i): [number, number] => [le, h.buckets[i]]), h.sum, h.count);
   hist('sse_time_to_first_event_seconds', 'Time from a stream opening to its first event.', m.timeToFirstEvent);
   hist('sse_stream_duration_seconds', 'How long streams stayed open.', m.streamDuration);
   const bridge = bridgeMetrics()?.text();
-  return out.join('\n') + '\n' + (bridge ? bridge.replace(/\n?$/, '\n') : '');
+  return p.text() + (bridge ? bridge.replace(/\n?$/, '\n') : '');
 }

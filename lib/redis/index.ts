@@ -4,6 +4,7 @@ import type { Cluster, Redis as RedisClient, RedisOptions } from 'ioredis';
 import { kLagBuckets, LogBridge, type BridgeCounters } from './log-bridge';
 import { RedisTransport } from './redis-transport';
 import { setBridgeMetrics } from '../hub/bridge';
+import { PromText } from '../common/prometheus';
 
 /** Options of connectRedis: where Redis is and what to do when it is not there. */
 export interface ConnectRedisOptions {
@@ -227,12 +228,9 @@ const kStates = ['connecting', 'ready', 'reconnecting', 'closed', 'off'] as cons
 /** getRedisMetrics() as Prometheus text lines (format 0.0.4), to append to metricsText(). */
 export function redisMetricsText(): string {
   const m = getRedisMetrics();
-  const out: string[] = [];
-  const one = (name: string, type: 'gauge' | 'counter', help: string, value: number) => {
-    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${value}`);
-  };
-  out.push('# HELP sse_redis_state Bridge state (1 for the current one).', '# TYPE sse_redis_state gauge');
-  for (const s of kStates) out.push(`sse_redis_state{state="${s}"} ${m.state === s ? 1 : 0}`);
+  const p = new PromText();
+  const one = p.one.bind(p);
+  p.labelled('sse_redis_state', 'gauge', 'Bridge state (1 for the current one).', 'state', kStates.map((s): [string, number] => [s, m.state === s ? 1 : 0]));
   one('sse_redis_messages_out_total', 'counter', 'Broadcasts Redis accepted from this process.', m.messagesOut);
   one('sse_redis_messages_in_total', 'counter', 'Messages from Redis delivered to local members.', m.messagesIn);
   one('sse_redis_publish_errors_total', 'counter', 'Broadcasts Redis refused (delivered locally only).', m.publishErrors);
@@ -246,10 +244,8 @@ export function redisMetricsText(): string {
   one('sse_redis_catch_ups_total', 'counter', 'Key catch-ups after a reconnection.', m.catchUps);
   one('sse_redis_catch_up_events_total', 'counter', 'Events read back from Streams after a reconnection.', m.catchUpEvents);
   one('sse_redis_gaps_sent_total', 'counter', 'sse-gap events sent to keys that lost messages.', m.gapsSent);
-  out.push('# HELP sse_redis_lag_ms Publish-to-delivery lag of messages from Redis.', '# TYPE sse_redis_lag_ms histogram');
-  for (const [le, n] of m.lag.buckets) out.push(`sse_redis_lag_ms_bucket{le="${le}"} ${n}`);
-  out.push(`sse_redis_lag_ms_bucket{le="+Inf"} ${m.lag.count}`, `sse_redis_lag_ms_sum ${m.lag.sumMs}`, `sse_redis_lag_ms_count ${m.lag.count}`);
-  return out.join('\n') + '\n';
+  p.histogram('sse_redis_lag_ms', 'Publish-to-delivery lag of messages from Redis.', m.lag.buckets, m.lag.sumMs, m.lag.count);
+  return p.text();
 }
 
 // getMetrics() and metricsText() of the main entry include these once this
