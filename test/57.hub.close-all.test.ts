@@ -139,3 +139,51 @@ test('closeAll(finalMsg) right after a stream was asked to close: it still ends 
   expect(clients[3].events.map((e) => e.event)).toEqual(['bye']);
   expect(getConnectionCount()).toBe(0);
 });
+
+// Shutdown in a child process: `await closeAll(final)` then process.exit().
+// Before closeAll returned a promise, the adopted streams lost everything
+// still queued when the process exited.
+test('await closeAll(final) then process.exit(): every adopted and fallback client gets all 100 events and the final one', async () => {
+  const { spawn } = await import('node:child_process');
+  const path = await import('node:path');
+  const dist = path.join(__dirname, '..', 'dist', 'index.js');
+  const script = `
+    const http = require('node:http');
+    const { createSSEStream, closeAll } = require(${JSON.stringify(dist)});
+    const streams = [];
+    const server = http.createServer((req, res) => {
+      streams.push(createSSEStream(req, res, { adopt: req.url !== '/fallback', heartbeatMs: 0, maxBuffered: 64 << 20, highWaterMark: 1 << 20 }));
+      if (streams.length === 4) {
+        for (const s of streams) for (let i = 0; i < 100; i++) s.send({ id: String(i), data: 'x'.repeat(2000) });
+        closeAll({ event: 'bye', data: 'shutdown' }).then(() => process.exit(0));
+      }
+    });
+    server.listen(0, '127.0.0.1', () => console.log('PORT ' + server.address().port));
+  `;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await within(
+      new Promise<number>((resolve) => child.stdout!.on('data', (d: Buffer) => {
+        const m = /PORT (\d+)/.exec(d.toString());
+        if (m) resolve(Number(m[1]));
+      })),
+      'the child to listen',
+    );
+    const clients = [
+      await connect(port, { path: '/a' }),
+      await connect(port, { path: '/b' }),
+      await connect(port, { path: '/fallback' }),
+      await connect(port, { path: '/fallback' }),
+    ];
+    await Promise.all(clients.map((c) => c.waitForEnd()));
+    const exit = await within(new Promise<number | null>((r) => child.once('exit', (code) => r(code))), 'the child to exit');
+    expect(exit).toBe(0);
+    for (const c of clients) {
+      expect(c.events).toHaveLength(101);
+      expect(c.events[99].id).toBe('99');
+      expect(c.events[100].event).toBe('bye');
+    }
+  } finally {
+    if (child.exitCode === null) child.kill();
+  }
+});

@@ -140,10 +140,12 @@ if (require.main === module) {
   server.listen(PORT, HOST, () => console.log(`sse-native demo on http://${HOST}:${PORT}`));
   // Adopted streams are not Node's any more: end them on shutdown.
   for (const signal of ['SIGINT', 'SIGTERM']) {
-    process.on(signal, () => {
+    process.on(signal, async () => {
       server.stopDemo();
-      closeAll({ event: 'bye', data: 'server shutting down' });
-      server.close(() => process.exit(0));
+      server.close();
+      // Settles once every client has the last event (or after 10 s).
+      await closeAll({ event: 'bye', data: 'server shutting down' });
+      process.exit(0);
     });
   }
 }

@@ -350,19 +350,43 @@ function onNotify(records: Int32Array, n: number, buffers: Buffer[]): void {
 
 /**
  * Closes every open stream of this thread: sends `finalMsg` (if given) to
- * each, flushes what is queued, ends each response; with nothing else
- * holding it, the process can then exit. Node's server.close() does not
- * wait for adopted streams (Node no longer knows them); call this on
- * shutdown.
+ * each, writes at once what the kernel takes, and ends each response. The
+ * promise settles when every stream has drained and closed, or after
+ * `timeoutMs` (default 10 s), when those still draining are cut off. Node's
+ * server.close() does not wait for adopted streams (Node no longer knows
+ * them): on shutdown, `await closeAll(final)` before `process.exit()`. A bad
+ * final message throws (synchronously) before anything is sent.
  */
-export function closeAll(finalMsg?: SSEMessage): void {
+export function closeAll(finalMsg?: SSEMessage, options: { timeoutMs?: number } = {}): Promise<void> {
   // Checked first: a bad final message throws before anything is sent.
   const last = finalMsg === undefined ? undefined : messageArgs(finalMsg);
-  for (const s of [...streams.values()]) {
+  if (typeof options !== 'object' || options === null) throw argTypeError('closeAll: options must be an object like { timeoutMs }');
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) throw argValueError(`closeAll: \`timeoutMs\` must be a non-negative number, got ${String(timeoutMs)}`);
+  const all = [...streams.values()];
+  for (const s of all) {
     if (last && s.accepting) s.write(last);
     s.close();
+    s.flush();
   }
   native.closeAll(true);
+  const open = all.filter((s) => !s.closed);
+  if (open.length === 0) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    let left = open.length;
+    const timer = setTimeout(() => {
+      for (const s of open) if (!s.closed) native.close(s.memberId, false);
+      resolve();
+    }, timeoutMs);
+    for (const s of open) {
+      s.once('close', () => {
+        if (--left === 0) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    }
+  });
 }
 
 /** Streams of this thread that are open. */
