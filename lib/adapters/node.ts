@@ -141,29 +141,44 @@ function adoptOrFallBack(req: Req, res: Res, stream: SSEStream, head: Buffer, op
  * Destroying Node's socket object at adoption makes `req` and `res` emit
  * 'close' (and `req` 'aborted') at once, while code written against
  * node:http (the `req.on('close', cleanup)` of every tutorial) takes them to
- * mean the client left. They are held until the stream really closes, then
- * emitted, for listeners added before or after createSSEStream. The
- * response tells the truth: headers sent, the status, ended when the stream
- * ends.
+ * mean the client left. Those listeners, added before or after
+ * createSSEStream, move to the stream's own 'close' and run when it really
+ * closes (`this` is still req or res). The stream refers to req/res only
+ * through such listeners: without them Node's per-request objects are
+ * freed at adoption, as before. The response tells the truth: headers sent,
+ * the status, ended when the stream ends.
  */
 function keepNodeSemantics(req: IncomingMessage, res: ServerResponse, stream: SSEStream, status: number): void {
   res.statusCode = status;
   Object.defineProperty(res, 'headersSent', { configurable: true, get: () => true });
-  for (const emitter of [req, res] as NodeJS.EventEmitter[]) {
-    const emit = emitter.emit;
-    emitter.emit = function (this: NodeJS.EventEmitter, event: string | symbol, ...args: unknown[]): boolean {
-      if (!stream.closed && (event === 'close' || event === 'aborted')) return false;
-      return emit.call(this, event, ...args);
-    } as typeof emitter.emit;
-    stream.once('close', () => {
-      emitter.emit = emit;
-      const left = (stream.closeReason as { code?: string } | undefined)?.code === 'SSE_CLIENT_GONE';
-      if (emitter === req && left) emit.call(emitter, 'aborted');
-      emit.call(emitter, 'close');
-    });
-  }
   Object.defineProperty(res, 'writableEnded', { configurable: true, get: () => stream.closed });
   Object.defineProperty(res, 'writableFinished', { configurable: true, get: () => stream.closed });
+  for (const emitter of [req, res] as NodeJS.EventEmitter[]) {
+    const events = emitter === req ? (['close', 'aborted'] as const) : (['close'] as const);
+    const defer = (event: 'close' | 'aborted', listener: (...args: unknown[]) => unknown) => {
+      stream.once('close', () => {
+        // 'aborted' only when the client left, as Node emits it.
+        if (event === 'aborted' && (stream.closeReason as { code?: string } | undefined)?.code !== 'SSE_CLIENT_GONE') return;
+        listener.call(emitter);
+      });
+    };
+    for (const event of events) {
+      for (const listener of emitter.rawListeners(event) as ((...args: unknown[]) => unknown)[]) defer(event, listener);
+      emitter.removeAllListeners(event);
+    }
+    // Listeners added from now on go to the stream too (until it closed).
+    const add = (original: (...a: never[]) => unknown) =>
+      function (this: NodeJS.EventEmitter, event: string | symbol, listener: (...args: unknown[]) => unknown) {
+        if ((event === 'close' || (event === 'aborted' && emitter === req)) && !stream.closed) {
+          defer(event, listener);
+          return this;
+        }
+        return (original as (...a: unknown[]) => unknown).call(this, event, listener);
+      };
+    for (const method of ['on', 'addListener', 'once', 'prependListener', 'prependOnceListener'] as const) {
+      (emitter as unknown as Record<string, unknown>)[method] = add(emitter[method] as (...a: never[]) => unknown);
+    }
+  }
 }
 
 function fallBack(req: Req, res: Res, stream: SSEStream, opts: ResolvedOptions): void {

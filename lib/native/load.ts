@@ -9,6 +9,7 @@
 // bundled copy fails with an error that says to keep the package external.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { nodeRequire, packageRoot as findPackageRoot } from './node-require';
 
 declare const __non_webpack_require__: NodeJS.Require | undefined;
 
@@ -17,11 +18,6 @@ export const packageRoot: string = path.join(__dirname, '..', '..');
 
 /** The environment variable that, when set, names a directory holding an alternative build (node-gyp-build's <NAME>_PREBUILD). */
 const kPrebuildEnv = 'SSE_NATIVE_PREBUILD';
-
-/** Node's own require, even inside a webpack bundle (where `require` is webpack's). */
-function nodeRequire(): NodeJS.Require {
-  return typeof __non_webpack_require__ === 'function' ? __non_webpack_require__ : require;
-}
 
 /** True when `dir` looks like a bundler's output rather than the installed package. */
 function looksBundled(dir: string): boolean {
@@ -53,7 +49,7 @@ function elfMachine(file: string): string | undefined {
 }
 
 /** The advice that fits how the load failed: rebuild, approve the build script, or un-bundle. */
-function advice(dir: string): string {
+function advice(dir: string, bundledAt?: string): string {
   const lines = [
     '  To fix it:',
     '  - reinstall so the install script can pick a prebuilt binary or compile one: `npm rebuild sse-native`',
@@ -61,9 +57,9 @@ function advice(dir: string): string {
     '  - with pnpm 10+, which skips install scripts, run `pnpm approve-builds` (pick sse-native) and reinstall;',
     '    not needed when a prebuilt binary fits this platform.',
   ];
-  if (looksBundled(dir)) {
+  if (bundledAt !== undefined || looksBundled(dir)) {
     lines.push(
-      `  - this code seems to run from a bundle (${dir}): keep sse-native out of it, e.g. in Next.js`,
+      `  - this code seems to run from a bundle (${bundledAt ?? dir}): keep sse-native out of it, e.g. in Next.js`,
       "    `serverExternalPackages: ['sse-native']` in next.config, or your bundler's `externals`.",
     );
   }
@@ -75,7 +71,17 @@ function advice(dir: string): string {
  * exports; throws an Error naming the file tried, why it failed and the fix.
  * Each call goes through Node's module cache, so the addon initialises once.
  */
-export function loadAddon(dir: string = packageRoot): unknown {
+export function loadAddon(dir?: string): unknown {
+  // Inside a bundle __dirname is made up (Next.js: /ROOT/...): the installed
+  // package is found through Node's resolution then.
+  const bundledAt = dir === undefined && looksBundled(packageRoot) ? packageRoot : undefined;
+  if (dir === undefined) {
+    try {
+      dir = bundledAt !== undefined ? findPackageRoot() : packageRoot;
+    } catch {
+      dir = packageRoot;
+    }
+  }
   const req = nodeRequire();
   let file: string;
   try {
@@ -88,7 +94,7 @@ export function loadAddon(dir: string = packageRoot): unknown {
     throw new Error(
       `sse-native: no native binary for ${process.platform}-${process.arch} in ${dir}${override}: ` +
         `neither build/Release/*.node (a source build) nor prebuilds/${process.platform}-${process.arch}/*.node fits.\n` +
-        `  node-gyp-build said: ${why}\n${advice(dir)}`,
+        `  node-gyp-build said: ${why}\n${advice(dir, bundledAt)}`,
     );
   }
   try {
