@@ -1,6 +1,6 @@
 // sse-native: the public API.
 export { encodeEvent, encodeNDJSON } from './native/encoder';
-export type { SSEMessage } from './native/encoder';
+export type { SSEMessage, EventMap, TypedMessage, MessageOf } from './native/encoder';
 export { createParser, ParseError } from './native/parser';
 export type { EventSourceMessage, EventSourceParser, ParserCallbacks, ParserConfig, ParseErrorType } from './native/parser';
 export { createSSEStream } from './adapters/node';

@@ -10,6 +10,7 @@ import { SSEError, argTypeError } from '../common/errors';
 import { overLimit, retryAfterSeconds } from '../hub/limits';
 import { registerConnection } from '../hub/hub';
 import { native } from '../native/binding';
+import type { EventMap } from '../native/encoder';
 import { resolveOptions, type ResolvedOptions, type SSEStreamOptions } from '../stream/options';
 import { ResponseSink } from '../stream/sinks/response';
 import { SSEStream } from '../stream/stream';
@@ -51,8 +52,8 @@ function isResponse(x: unknown): x is Res {
  * options or headers: a TypeError (with a `code`) before anything is
  * written; a second stream on one response: SSEError SSE_ALREADY_STREAMING.
  */
-export function createSSEStream(options?: WebSSEStreamOptions): WebSSEStream;
-export function createSSEStream(req: Req, res: Res, options?: SSEStreamOptions): SSEStream;
+export function createSSEStream<E extends EventMap = EventMap>(options?: WebSSEStreamOptions): WebSSEStream<E>;
+export function createSSEStream<E extends EventMap = EventMap>(req: Req, res: Res, options?: SSEStreamOptions): SSEStream<E>;
 export function createSSEStream(req?: Req | SSEStreamOptions, res?: Res, options?: SSEStreamOptions): SSEStream | WebSSEStream {
   if (res === undefined && !isRequest(req)) return createWebStream(req as WebSSEStreamOptions | undefined);
   if (!isRequest(req)) throw argTypeError('createSSEStream: `req` must be an http.IncomingMessage');

@@ -4,7 +4,7 @@
 import { argTypeError } from '../common/errors';
 import { SSE_HEADERS } from '../common/headers';
 import { registerConnection } from '../hub/hub';
-import type { SSEMessage } from '../native/encoder';
+import type { EventMap, MessageOf } from '../native/encoder';
 import { resolveOptions, type ResolvedOptions, type SSEStreamOptions } from '../stream/options';
 import { WebSink } from '../stream/sinks/web';
 import { SSEStream } from '../stream/stream';
@@ -20,15 +20,15 @@ export interface WebSSEStreamOptions extends SSEStreamOptions {
 }
 
 /** What the fetch-style createSSEStream() returns. */
-export interface WebSSEStream {
+export interface WebSSEStream<E extends EventMap = EventMap> {
   /** The response body: hand it to `new Response(stream)` or sseResponse(stream). */
   readonly stream: ReadableStream<Uint8Array>;
   /** Queues one event; false above the high-water mark (the reader is behind) or once closed. */
-  send(msg: SSEMessage): boolean;
+  send(msg: MessageOf<E>): boolean;
   /** Ends the stream once what is queued has been read. */
   close(): void;
   /** The SSEStream behind it: signal, 'close'/'drain', comment(), sendRaw(), hub registration. */
-  readonly sse: SSEStream;
+  readonly sse: SSEStream<E>;
 }
 
 // The status and headers given to createSSEStream(), for sseResponse().
@@ -58,13 +58,13 @@ function requestLastEventId(request: Request | undefined): string | undefined {
  * unless its own `init` says otherwise. TypeError for bad options, before
  * anything is created.
  */
-export function createWebStream(options?: WebSSEStreamOptions): WebSSEStream {
+export function createWebStream<E extends EventMap = EventMap>(options?: WebSSEStreamOptions): WebSSEStream<E> {
   const opts = resolveOptions(options, ['request']);
   const request = options?.request;
   if (request !== undefined && (typeof request !== 'object' || request === null || typeof request.headers?.get !== 'function')) {
     throw argTypeError('`request` must be a fetch Request');
   }
-  const sse = new SSEStream(requestLastEventId(request), opts);
+  const sse = new SSEStream<E>(requestLastEventId(request), opts);
   const sink = new WebSink(sse);
   sse.attach(sink, 'web');
   if (opts.status !== 200 || Object.keys(opts.headers).length > 0) {

@@ -6,12 +6,13 @@
 // and queued on every stream member there; no JS runs per stream member.
 import { argTypeError, argValueError } from '../common/errors';
 import { C, native } from '../native/binding';
-import { messageArgs, type MessageArgs, type SSEMessage } from '../native/encoder';
+import { messageArgs, type EventMap, type MessageArgs, type SSEMessage, type TypedMessage } from '../native/encoder';
 import { SSEStream } from '../stream/stream';
 import { getBridge, noteReplay } from './bridge';
 
 /** A hub member: a stream, or a function that is handed each message. */
-export type HubTarget = SSEStream | ((msg: SSEMessage) => unknown);
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a stream of any event map
+export type HubTarget = SSEStream<any> | ((msg: SSEMessage) => unknown);
 
 export interface RegisterOptions {
   /** First send what the stream missed since its lastEventId, from the key's replay ring. */
@@ -139,6 +140,15 @@ export function unregisterConnection(key: string, target: HubTarget): boolean {
  */
 export function broadcast(key: string, msg: SSEMessage): number;
 export function broadcast(key: string, event: string, data: unknown, options?: BroadcastOptions): number;
+/** Typed: `broadcast<Events>(key, { event, data })` checks the name and the data against Events. */
+export function broadcast<E extends EventMap>(key: string, msg: TypedMessage<E>): number;
+/** Typed: `broadcast<Events>(key, event, data)`; data must be one of Events' data types. */
+export function broadcast<E extends EventMap, K extends keyof E & string = keyof E & string>(
+  key: string,
+  event: K,
+  data: E[K],
+  options?: BroadcastOptions,
+): number;
 export function broadcast(key: string, eventOrMsg: string | SSEMessage, data?: unknown, options?: BroadcastOptions): number {
   checkKey(key, 'broadcast');
   let msg: SSEMessage;

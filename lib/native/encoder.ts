@@ -16,6 +16,17 @@ export interface SSEMessage {
   comment?: string;
 }
 
+/** Event names to the type of their data, for typed streams: `SSEStream<{ progress: { pct: number }; done: string }>`. */
+export type EventMap = Record<string, unknown>;
+
+/** A message of a typed stream: `event` is one of E's names and `data` its type. */
+export type TypedMessage<E extends EventMap> = {
+  [K in keyof E & string]: Omit<SSEMessage, 'event' | 'data'> & { event: K; data: E[K] };
+}[keyof E & string];
+
+/** What send() takes: any SSEMessage on an untyped stream, a TypedMessage on a typed one. */
+export type MessageOf<E extends EventMap> = EventMap extends E ? SSEMessage : TypedMessage<E>;
+
 /** Serializes `data` by the data rule, or throws a TypeError naming `field`. */
 export function serializeData(data: unknown, field = 'data'): string | undefined {
   if (data === undefined) return undefined;

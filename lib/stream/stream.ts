@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { SSEError, argTypeError, argValueError } from '../common/errors';
 import { C, native } from '../native/binding';
-import { encodeNDJSON, messageArgs, type MessageArgs, type SSEMessage } from '../native/encoder';
+import { encodeNDJSON, messageArgs, type EventMap, type MessageArgs, type MessageOf, type SSEMessage } from '../native/encoder';
 import type { SinkLimits } from './options';
 import type { Sink, SinkKind } from './sink';
 import { pipe, type PipeOptions, type PipeResult } from './pipe';
@@ -15,7 +15,8 @@ import type { StreamSource } from './source';
 
 // Open streams of this thread by member id: a handle table (the core holds
 // membership), for the notifications and closeAll().
-const streams = new Map<number, SSEStream>();
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any event map
+const streams = new Map<number, SSEStream<any>>();
 let hooked = false;
 
 /** Figures of one stream, kept by the core. */
@@ -33,11 +34,13 @@ export interface StreamStats {
 }
 
 /**
- * A live SSE response. Events: 'close' (once, when the client left or the
+ * A live SSE response; `E` (optional) types its events: with
+ * `SSEStream<{ progress: { pct: number } }>`, send() takes only
+ * `{ event: 'progress', data: { pct } }`. Events: 'close' (once, when the client left or the
  * stream closed; `signal` is aborted first) and 'drain' (send() may be
  * called again after it returned false).
  */
-export class SSEStream extends EventEmitter {
+export class SSEStream<E extends EventMap = EventMap> extends EventEmitter {
   /** The Last-Event-ID the client sent (header, or the `lastEventId` query parameter). */
   readonly lastEventId: string | undefined;
   /** Why the stream closed: undefined after close(), an SSEError (with a `code`) when the client left or a limit closed it. */
@@ -136,6 +139,7 @@ export class SSEStream extends EventEmitter {
    * 'drop' policy, or when the stream is closed (then nothing throws).
    * Throws a TypeError (with a `code`) naming a bad field; nothing is sent then.
    */
+  send(msg: MessageOf<E>): boolean;
   send(msg: SSEMessage): boolean {
     if (this.ndjson) return this.sendLine(msg);
     if (this.isClosed || this.closeRequested) return false;

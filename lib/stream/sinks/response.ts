@@ -6,7 +6,9 @@ import type { ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import { C } from '../../native/binding';
 import type { Sink } from '../sink';
-import type { SSEStream } from '../stream';
+import type { SSEStream as AnySSEStream } from '../stream';
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any event map
+type SSEStream = AnySSEStream<any>;
 
 type Res = ServerResponse | Http2ServerResponse;
 

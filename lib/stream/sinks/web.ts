@@ -6,7 +6,9 @@
 // measures exactly what the reader has not taken.
 import { C } from '../../native/binding';
 import type { Sink } from '../sink';
-import type { SSEStream } from '../stream';
+import type { SSEStream as AnySSEStream } from '../stream';
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any event map
+type SSEStream = AnySSEStream<any>;
 
 export class WebSink implements Sink {
   /** The response body. */
