@@ -66,6 +66,16 @@ export function createSSEStream(req?: Req | SSEStreamOptions, res?: Res, options
   if (res.headersSent) {
     throw new SSEError('SSE_ALREADY_STREAMING', 'createSSEStream: the response headers were already sent; create the stream before writing anything to `res`');
   }
+  // A request pipelined behind one whose socket the core adopted (or whose
+  // client already left) has no connection to answer on: its stream is
+  // closed at once and counts against no limit.
+  const socket = (req as IncomingMessage).socket as (IncomingMessage['socket'] & { destroyed?: boolean }) | null;
+  if (req.httpVersionMajor === 1 && (socket === null || socket.destroyed)) {
+    marked[kAdopted] = true;
+    const gone = new SSEStream(undefined, opts);
+    gone.closeNow(new SSEError('SSE_CLIENT_GONE', 'the connection is gone (a request pipelined behind an SSE stream, or the client left)'));
+    return gone;
+  }
   const closing = wantsClose(req);
   // Validated before anything counts or is written: both sinks refuse the
   // same headers.

@@ -28,7 +28,19 @@ export class ResponseSink implements Sink {
     res.on('error', () => {
       if (!this.ended) stream.gone(C.Errno.ECONNRESET);
     });
+    // A response pipelined behind another has no socket yet and hears no
+    // 'close' when the client leaves: the request's socket tells.
+    const socket = (res as ServerResponse).req?.socket;
+    if (socket && typeof socket.once === 'function') {
+      this.socket = socket;
+      socket.once('close', this.onSocketClose);
+    }
   }
+
+  private socket: NodeJS.EventEmitter | undefined;
+  private readonly onSocketClose = (): void => {
+    if (!this.ended) this.stream.gone(C.Errno.EOF);
+  };
 
   deliver(bytes: Buffer): boolean {
     if (this.ended || this.res.destroyed) return true;
@@ -49,6 +61,7 @@ export class ResponseSink implements Sink {
     if (this.ended) return;
     this.ended = true;
     this.res.off('drain', this.onDrain);
+    this.socket?.off('close', this.onSocketClose);
     if (reason === undefined) (this.res as ServerResponse).end();
     else if (!this.res.destroyed) this.res.destroy();
   }
