@@ -18,7 +18,10 @@
         "<!(node -p \"require('node-addon-api').include_dir\")",
         'native',
       ],
-      'defines': ['NAPI_VERSION=8', 'NAPI_DISABLE_CPP_EXCEPTIONS', 'NODE_ADDON_API_DISABLE_DEPRECATED'],
+      'defines': ['NAPI_VERSION=8', 'NAPI_DISABLE_CPP_EXCEPTIONS', 'NODE_ADDON_API_DISABLE_DEPRECATED',
+                  # A throw that fails because the environment (a Worker) is being
+                  # torn down is dropped instead of aborting the whole process.
+                  'NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS'],
       'cflags!': ['-fno-exceptions'],
       'cflags_cc!': ['-fno-exceptions', '-std=gnu++17', '-std=gnu++20'],
       'cflags_cc': ['-std=c++17', '-O3', '-fvisibility=hidden'],

@@ -169,6 +169,7 @@ export function broadcast(key: string, eventOrMsg: string | SSEMessage, data?: u
 function deliverArgs(key: string, msg: SSEMessage, a: MessageArgs): number {
   const r = native.hubBroadcast(key, a[0], a[1], a[2], a[3], a[4]);
   if (typeof r === 'number') return r;
+  if (r === undefined) return 0; // the environment (a Worker) is being torn down
   callFunctions(r, 1, msg);
   return r[0];
 }

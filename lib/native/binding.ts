@@ -115,7 +115,7 @@ export interface NativeBinding {
     id: string | undefined,
     retry: number | undefined,
     comment: string | undefined,
-  ): number | Int32Array;
+  ): number | Int32Array | undefined;
   /** Members of `key`; without one, distinct members of every key. */
   hubCount(key?: string): number;
   /** Members per key, for every key with members. */

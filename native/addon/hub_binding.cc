@@ -93,12 +93,19 @@ Napi::Value JS_hubBroadcast(const Napi::CallbackInfo& info) {
     return env.Null();
   }
   if (functions.empty()) return Napi::Number::New(env, r.members);
-  Napi::Int32Array out = Napi::Int32Array::New(env, functions.size() + 1);
-  out[0] = static_cast<int32_t>(r.members);
-  for (size_t i = 0; i < functions.size(); ++i) {
-    out[i + 1] = static_cast<int32_t>(Engine::idOf(functions[i]));
+  // The C API, checked: while a Worker is torn down every call may fail,
+  // and a failed allocation must not be written through.
+  size_t n = functions.size() + 1;
+  napi_value ab, out;
+  void* data = nullptr;
+  if (napi_create_arraybuffer(env, n * sizeof(int32_t), &data, &ab) != napi_ok || data == nullptr ||
+      napi_create_typedarray(env, napi_int32_array, n, ab, 0, &out) != napi_ok) {
+    return env.Undefined();
   }
-  return out;
+  int32_t* ids = static_cast<int32_t*>(data);
+  ids[0] = static_cast<int32_t>(r.members);
+  for (size_t i = 1; i < n; ++i) ids[i] = static_cast<int32_t>(Engine::idOf(functions[i - 1]));
+  return Napi::Value(env, out);
 }
 
 // hubCount(key?) -> members of `key`; without a key, distinct members of
