@@ -1,9 +1,10 @@
 // Fetch-style servers (Next.js App Router, Hono, any handler returning a
 // Response): createSSEStream() with no request returns a ReadableStream fed
 // with frames the core encoded, and sseResponse() wraps it in a Response.
-import { argTypeError } from '../common/errors';
+import { SSEError, argTypeError } from '../common/errors';
 import { SSE_HEADERS } from '../common/headers';
 import { registerConnection } from '../hub/hub';
+import { overLimit, retryAfterSeconds } from '../hub/limits';
 import type { EventMap, MessageOf } from '../native/encoder';
 import { resolveOptions, type ResolvedOptions, type SSEStreamOptions } from '../stream/options';
 import { WebSink } from '../stream/sinks/web';
@@ -64,9 +65,23 @@ export function createWebStream<E extends EventMap = EventMap>(options?: WebSSES
   if (request !== undefined && (typeof request !== 'object' || request === null || typeof request.headers?.get !== 'function')) {
     throw argTypeError('`request` must be a fetch Request');
   }
+  // The connection limits hold for web streams too (per process and per
+  // key; the client address is not known here). Refused: the stream is
+  // closed (closeReason.code 'SSE_LIMIT') and sseResponse() answers 503
+  // with Retry-After.
+  const over = overLimit(undefined, opts.keys);
   const sse = new SSEStream<E>(requestLastEventId(request), opts);
   const sink = new WebSink(sse);
   sse.attach(sink, 'web');
+  if (over !== undefined) {
+    const seconds = retryAfterSeconds();
+    responseParts.set(sink.stream, {
+      status: 503,
+      headers: { 'Retry-After': String(seconds), 'Cache-Control': 'no-store' },
+    });
+    sse.closeNow(new SSEError('SSE_LIMIT', `connection refused: ${over} reached (raise it with setLimits, or add processes)`));
+    return { stream: sink.stream, send: (msg) => sse.send(msg), close: () => sse.close(), sse };
+  }
   if (opts.status !== 200 || Object.keys(opts.headers).length > 0) {
     responseParts.set(sink.stream, { status: opts.status, headers: opts.headers });
   }

@@ -79,10 +79,12 @@ export class WebSink implements Sink {
 
   private closeController(reason: Error | undefined): void {
     try {
-      // A limit or timeout errors it (the framework aborts the response);
-      // the client leaving (request aborted; a cancel made this throw) and
-      // a graceful close end it.
-      if (reason === undefined || (reason as { code?: string }).code === 'SSE_CLIENT_GONE') this.controller.close();
+      // A slow consumer or timeout errors it (the framework aborts the
+      // response); the client leaving (request aborted; a cancel made this
+      // throw), a refusal by a limit (an empty 503 body) and a graceful
+      // close end it.
+      const code = (reason as { code?: string } | undefined)?.code;
+      if (reason === undefined || code === 'SSE_CLIENT_GONE' || code === 'SSE_LIMIT') this.controller.close();
       else this.controller.error(reason);
     } catch {
       // Already closed or errored by the consumer.
