@@ -7,7 +7,7 @@
 // sink once the body ended.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SSEError, argTypeError } from '../common/errors';
-import { overLimit, retryAfterSeconds } from '../hub/limits';
+import { limitError, overLimit, retryAfterSeconds } from '../hub/limits';
 import { registerConnection } from '../hub/hub';
 import { native } from '../native/binding';
 import type { EventMap } from '../native/encoder';
@@ -15,13 +15,12 @@ import { resolveOptions, type ResolvedOptions, type SSEStreamOptions } from '../
 import { ResponseSink } from '../stream/sinks/response';
 import { SSEStream } from '../stream/stream';
 import { adoptableFd, bodyPending, buildHead, responseHeaders, wantsClose, type Req, type Res } from './adopt';
+import { usableLastEventId } from './last-event-id';
 import { createWebStream, type WebSSEStream, type WebSSEStreamOptions } from './web';
 
 /** Marks a response a stream was created on (and whose socket the core may have adopted). */
 export const kAdopted = Symbol.for('sse-native.adopted');
 
-/** Last-Event-ID values longer than this are ignored (treated as none). */
-export const MAX_LAST_EVENT_ID = 1024;
 
 /** The client's Last-Event-ID: header, else `?lastEventId=`; empty or oversized means none. */
 export function requestLastEventId(header: unknown, url: string | undefined): string | undefined {
@@ -32,8 +31,7 @@ export function requestLastEventId(header: unknown, url: string | undefined): st
     const q = url.indexOf('?');
     if (q >= 0) id = new URLSearchParams(url.slice(q + 1)).get('lastEventId') ?? undefined;
   }
-  if (id === undefined || id === '' || id.length > MAX_LAST_EVENT_ID) return undefined;
-  return id;
+  return usableLastEventId(id);
 }
 
 function isRequest(x: unknown): x is Req {
@@ -130,7 +128,7 @@ function refuse(req: Req, res: Res, limit: string, opts: ResolvedOptions): SSESt
   r.writeHead(503, { 'Retry-After': String(seconds), 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
   r.end(`Too many connections (${limit}); retry in ${seconds} s\n`);
   const stream = new SSEStream(requestLastEventId(req.headers['last-event-id'], req.url), opts);
-  stream.closeNow(new SSEError('SSE_LIMIT', `connection refused: ${limit} reached (raise it with setLimits, or add processes)`));
+  stream.closeNow(limitError(limit));
   return stream;
 }
 

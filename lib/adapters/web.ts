@@ -1,13 +1,14 @@
 // Fetch-style servers (Next.js App Router, Hono, any handler returning a
 // Response): createSSEStream() with no request returns a ReadableStream fed
 // with frames the core encoded, and sseResponse() wraps it in a Response.
-import { SSEError, argTypeError } from '../common/errors';
+import { argTypeError } from '../common/errors';
 import { SSE_HEADERS } from '../common/headers';
 import { registerConnection } from '../hub/hub';
-import { overLimit, retryAfterSeconds } from '../hub/limits';
+import { limitError, overLimit, retryAfterSeconds } from '../hub/limits';
 import type { EventMap, MessageOf } from '../native/encoder';
 import { resolveOptions, type ResolvedOptions, type SSEStreamOptions } from '../stream/options';
 import { WebSink } from '../stream/sinks/web';
+import { usableLastEventId } from './last-event-id';
 import { SSEStream } from '../stream/stream';
 
 /** Options of the fetch-style createSSEStream(): those of every stream, plus the request. */
@@ -35,7 +36,6 @@ export interface WebSSEStream<E extends EventMap = EventMap> {
 // The status and headers given to createSSEStream(), for sseResponse().
 const responseParts = new WeakMap<ReadableStream<Uint8Array>, { status: number; headers: ResolvedOptions['headers'] }>();
 
-// Empty or oversized (see MAX_LAST_EVENT_ID in ./node) means none.
 function requestLastEventId(request: Request | undefined): string | undefined {
   if (request === undefined) return undefined;
   let id: string | undefined = request.headers.get('last-event-id') ?? undefined;
@@ -46,7 +46,7 @@ function requestLastEventId(request: Request | undefined): string | undefined {
       id = undefined;
     }
   }
-  return id === undefined || id === '' || id.length > 1024 ? undefined : id;
+  return usableLastEventId(id);
 }
 
 /**
@@ -79,7 +79,7 @@ export function createWebStream<E extends EventMap = EventMap>(options?: WebSSES
       status: 503,
       headers: { 'Retry-After': String(seconds), 'Cache-Control': 'no-store' },
     });
-    sse.closeNow(new SSEError('SSE_LIMIT', `connection refused: ${over} reached (raise it with setLimits, or add processes)`));
+    sse.closeNow(limitError(over));
     return { stream: sink.stream, send: (msg) => sse.send(msg), close: () => sse.close(), sse };
   }
   if (opts.status !== 200 || Object.keys(opts.headers).length > 0) {

@@ -1,7 +1,7 @@
 // Connection limits: per process (this thread), per hub key, per client
 // address, kept and checked by the core before a stream opens. Past one the
 // request gets 503 + Retry-After.
-import { argTypeError } from '../common/errors';
+import { SSEError, argTypeError } from '../common/errors';
 import { C, native } from '../native/binding';
 
 export interface ConnectionLimits {
@@ -51,4 +51,9 @@ export function overLimit(address: string | undefined, keys: readonly string[]):
 /** @internal */
 export function retryAfterSeconds(): number {
   return retryAfter;
+}
+
+/** @internal The closeReason of a stream a limit refused. */
+export function limitError(limit: string): SSEError {
+  return new SSEError('SSE_LIMIT', `connection refused: ${limit} reached (raise it with setLimits, or add processes)`);
 }
