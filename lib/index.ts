@@ -20,6 +20,8 @@ export {
   getConnectionCount,
   getConnectionKeys,
   configureKey,
+  getBackpressure,
+  drained,
 } from './hub/hub';
 export type { HubTarget, RegisterOptions, KeyOptions, BroadcastOptions } from './hub/hub';
 export { getMetrics, metricsText } from './hub/metrics';

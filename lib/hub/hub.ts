@@ -7,7 +7,7 @@
 import { argTypeError, argValueError } from '../common/errors';
 import { C, native } from '../native/binding';
 import { messageArgs, type EventMap, type MessageArgs, type SSEMessage, type TypedMessage } from '../native/encoder';
-import { SSEStream } from '../stream/stream';
+import { SSEStream, watchPressure } from '../stream/stream';
 import { getBridge, noteReplay } from './bridge';
 
 /** A hub member: a stream, or a function that is handed each message. */
@@ -194,6 +194,41 @@ export function getConnectionCount(key?: string): number {
   if (key === undefined) return native.hubCount();
   checkKey(key, 'getConnectionCount');
   return native.hubCount(key);
+}
+
+/**
+ * Streams of `key` on this thread whose queue is above their highWaterMark:
+ * the broadcast backpressure signal. 0 means every member took what it was
+ * sent (up to its highWaterMark).
+ */
+export function getBackpressure(key: string): number {
+  checkKey(key, 'getBackpressure');
+  return native.hubPressure(key);
+}
+
+/**
+ * Settles when no stream of `key` (on this thread) is above its
+ * highWaterMark: a producer that awaits it between broadcasts never queues
+ * more than a highWaterMark per member. A member that stays stuck is closed
+ * by the slow-consumer rule (slowConsumerMs), so this settles within about
+ * slowConsumerMs even when a client stops reading.
+ *
+ * @example
+ * for await (const token of tokens) {
+ *   broadcast(room, 'token', token);
+ *   if (getBackpressure(room) > 0) await drained(room);
+ * }
+ */
+export function drained(key: string): Promise<void> {
+  checkKey(key, 'drained');
+  if (native.hubPressure(key) === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const stop = watchPressure(() => {
+      if (native.hubPressure(key) !== 0) return;
+      stop();
+      resolve();
+    });
+  });
 }
 
 /** Keys with at least one member. */

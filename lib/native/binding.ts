@@ -10,6 +10,7 @@ import { loadAddon } from './load';
 export interface MemberOptions {
   highWaterMark: number;
   maxBuffered: number;
+  slowConsumerMs: number;
   /** constants.Policy */
   policy: number;
   heartbeatMs: number;
@@ -118,6 +119,8 @@ export interface NativeBinding {
   ): number | Int32Array | undefined;
   /** Members of `key`; without one, distinct members of every key. */
   hubCount(key?: string): number;
+  /** Members of `key` whose queue is above their high-water mark. */
+  hubPressure(key: string): number;
   /** Members per key, for every key with members. */
   hubKeys(): Record<string, number>;
   /** fn gets broadcasts published on other threads, for this thread's function members. */

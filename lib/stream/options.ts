@@ -5,6 +5,7 @@ import { argTypeError, argValueError } from '../common/errors';
 export interface SinkLimits {
   highWaterMark: number;
   maxBuffered: number;
+  slowConsumerMs: number;
   onSlowConsumer: 'close' | 'drop';
   heartbeatMs: number;
   idleTimeoutMs: number;
@@ -24,9 +25,25 @@ export interface SSEStreamOptions {
   heartbeatMs?: number;
   /** send() returns false while more than this many bytes are queued. @defaultValue 65536 */
   highWaterMark?: number;
-  /** Hard bound on queued bytes per connection; past it onSlowConsumer applies. @defaultValue 1048576 */
+  /**
+   * Memory cap on the bytes waiting for a client that is not reading: when more than this many of the
+   * stream's own bytes wait behind a write that made no progress since the previous flush,
+   * onSlowConsumer applies. A broadcast frame shared by many streams costs each only its share. A burst
+   * sent in one turn is never judged by its size alone: the flush tries to write it first.
+   * @defaultValue 1048576
+   */
   maxBuffered?: number;
-  /** Past maxBuffered: 'close' the connection or 'drop' the event (counted). @defaultValue 'close' */
+  /**
+   * A client whose queue stays above highWaterMark with no byte taken for this long (ms) is a slow
+   * consumer and onSlowConsumer applies; 0 turns the timer off (maxBuffered still applies).
+   * @defaultValue 10000
+   */
+  slowConsumerMs?: number;
+  /**
+   * What happens to a slow consumer: 'close' it (closeReason SSE_SLOW_CONSUMER, counted), or 'drop'
+   * what it is sent (send() returns false, counted in drops) until it takes bytes again.
+   * @defaultValue 'close'
+   */
   onSlowConsumer?: 'close' | 'drop';
   /** Close gracefully after this long without an event (heartbeats do not count); 0 = never. */
   idleTimeoutMs?: number;
@@ -73,7 +90,7 @@ function nonNegativeInt(o: SSEStreamOptions, key: keyof SSEStreamOptions, fallba
 }
 
 const KNOWN = [
-  'status', 'headers', 'retry', 'retryJitterMs', 'heartbeatMs', 'highWaterMark', 'maxBuffered',
+  'status', 'headers', 'retry', 'retryJitterMs', 'heartbeatMs', 'highWaterMark', 'maxBuffered', 'slowConsumerMs',
   'onSlowConsumer', 'idleTimeoutMs', 'maxDurationMs', 'adopt', 'key', 'resume', 'format',
 ];
 
@@ -176,6 +193,7 @@ export function resolveOptions(options: SSEStreamOptions | undefined, extra: rea
     adopt: o.adopt ?? true,
     highWaterMark,
     maxBuffered,
+    slowConsumerMs: nonNegativeInt(o, 'slowConsumerMs', 10_000),
     onSlowConsumer: policy,
     heartbeatMs,
     idleTimeoutMs: nonNegativeInt(o, 'idleTimeoutMs', 0),

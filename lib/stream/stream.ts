@@ -78,6 +78,7 @@ export class SSEStream<E extends EventMap = EventMap> extends EventEmitter {
     this.memberId = native.open({
       highWaterMark: limits.highWaterMark,
       maxBuffered: limits.maxBuffered,
+      slowConsumerMs: limits.slowConsumerMs,
       policy: limits.onSlowConsumer === 'drop' ? C.Policy.DROP : C.Policy.CLOSE,
       heartbeatMs: limits.heartbeatMs,
       idleTimeoutMs: limits.idleTimeoutMs,
@@ -314,7 +315,7 @@ function closeReason(status: number): Error | undefined {
   if (status === 0) return undefined;
   const E = C.Errno;
   if (status === E.EOF) return new SSEError('SSE_CLIENT_GONE', 'client disconnected');
-  if (status === E.ENOBUFS) return new SSEError('SSE_SLOW_CONSUMER', 'slow consumer: maxBuffered exceeded (raise maxBuffered or use onSlowConsumer: "drop")');
+  if (status === E.ENOBUFS) return new SSEError('SSE_SLOW_CONSUMER', 'slow consumer: the client took no bytes for slowConsumerMs while its queue was above highWaterMark, or left more than maxBuffered waiting (raise slowConsumerMs/maxBuffered, await sse.drained() before sending more, or use onSlowConsumer: "drop")');
   if (status === E.ETIMEDOUT) return new SSEError('SSE_TIMEOUT', 'closed by a timeout (idleTimeoutMs, maxDurationMs, or a graceful close the client did not read within 10 s)');
   const name = native.errName(status);
   const err = new SSEError('SSE_CONNECTION_ERROR', `connection closed: ${name}`);
@@ -326,10 +327,21 @@ function closeReason(status: number): Error | undefined {
 // One call per loop turn for every drain, close and hand-off of that turn.
 // A listener that throws does not stop the others; the first error is
 // rethrown after the batch so it still reaches 'uncaughtException'.
+// Called after a batch of notifications that had a drain or a close in it
+// (the hub's drained(key) rechecks then).
+const pressureWatchers = new Set<() => void>();
+
+/** @internal Calls `fn` after each batch of drain or close notifications; returns the unwatch function. */
+export function watchPressure(fn: () => void): () => void {
+  pressureWatchers.add(fn);
+  return () => pressureWatchers.delete(fn);
+}
+
 function onNotify(records: Int32Array, n: number, buffers: Buffer[]): void {
   const N = C.Notify;
   let firstError: unknown;
   let failed = false;
+  let eased = false;
   for (let i = 0; i < n; i++) {
     const stream = streams.get(records[i * 3]);
     if (stream === undefined) continue;
@@ -338,14 +350,28 @@ function onNotify(records: Int32Array, n: number, buffers: Buffer[]): void {
       if (kind === N.DATA) {
         if (stream.deliver(buffers[records[i * 3 + 2]])) records[i * 3 + 1] = N.DATA_ACCEPTED;
       } else if (kind === N.CLOSE) {
+        eased = true;
         stream.finish(closeReason(records[i * 3 + 2]));
       } else if (kind === N.DRAIN) {
+        eased = true;
         stream.onDrain();
       }
     } catch (err) {
       if (!failed) {
         failed = true;
         firstError = err;
+      }
+    }
+  }
+  if (eased && pressureWatchers.size !== 0) {
+    for (const fn of [...pressureWatchers]) {
+      try {
+        fn();
+      } catch (err) {
+        if (!failed) {
+          failed = true;
+          firstError = err;
+        }
       }
     }
   }

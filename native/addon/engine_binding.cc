@@ -57,8 +57,8 @@ Napi::Value JS_buildHead(const Napi::CallbackInfo& info) {
   return Napi::Buffer<char>::Copy(env, head.data(), head.size());
 }
 
-// open({ highWaterMark, maxBuffered, policy, heartbeatMs, idleTimeoutMs,
-// maxDurationMs, address? }) -> member id of a held external member.
+// open({ highWaterMark, maxBuffered, slowConsumerMs, policy, heartbeatMs,
+// idleTimeoutMs, maxDurationMs, address? }) -> member id of a held external member.
 Napi::Value JS_open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Engine* engine = engineOf(env);
@@ -74,6 +74,7 @@ Napi::Value JS_open(const Napi::CallbackInfo& info) {
   c.heartbeat_ms = static_cast<uint64_t>(option(o, "heartbeatMs", 15000));
   c.idle_timeout_ms = static_cast<uint64_t>(option(o, "idleTimeoutMs", 0));
   c.max_duration_ms = static_cast<uint64_t>(option(o, "maxDurationMs", 0));
+  c.slow_consumer_ms = static_cast<uint64_t>(option(o, "slowConsumerMs", 10000));
   std::string address;
   Napi::Value a = o.Get("address");
   if (a.IsString()) address = a.As<Napi::String>().Utf8Value();

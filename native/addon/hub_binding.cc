@@ -120,6 +120,15 @@ Napi::Value JS_hubCount(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(hub.memberCount(addon->key_)));
 }
 
+// hubPressure(key) -> members of `key` above their high-water mark
+Napi::Value JS_hubPressure(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Addon* addon = addonOf(env);
+  if (!addon->engine_.hasContext()) return Napi::Number::New(env, 0);
+  if (!readKey(info, &addon->key_)) return env.Null();
+  return Napi::Number::New(env, static_cast<double>(addon->engine_.context()->hub().pressured(addon->key_)));
+}
+
 // hubKeys() -> { key: members } for every key with members
 Napi::Value JS_hubKeys(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -149,6 +158,7 @@ void initHub(Napi::Env env, Napi::Object exports) {
   exports.Set("hubBroadcast", Napi::Function::New(env, JS_hubBroadcast, "hubBroadcast"));
   exports.Set("memberKeyCount", Napi::Function::New(env, JS_memberKeyCount, "memberKeyCount"));
   exports.Set("hubCount", Napi::Function::New(env, JS_hubCount, "hubCount"));
+  exports.Set("hubPressure", Napi::Function::New(env, JS_hubPressure, "hubPressure"));
   exports.Set("hubKeys", Napi::Function::New(env, JS_hubKeys, "hubKeys"));
 }
 

@@ -50,10 +50,11 @@ void Hub::seal(HubKey* k) {
   // Backwards: a member that closes while we queue to it (kClose policy)
   // leaves by swapping the last member into its slot, one already done.
   broadcasting_ = true;
+  uint32_t sharers = static_cast<uint32_t>(k->members.size() - k->functions);
   for (size_t i = k->members.size(); i-- > 0;) {
     if (i >= k->members.size()) continue;
     HubMember* m = k->members[i];
-    if (!m->function_) m->hubEnqueueBatch(joined, frames);
+    if (!m->function_) m->hubEnqueueBatch(joined, frames, sharers);
   }
   broadcasting_ = false;
   // Keys a member closed by this batch left while they could not be erased.
@@ -216,6 +217,14 @@ FrameStatus Hub::broadcast(std::string_view key, Message msg, BroadcastResult* r
 size_t Hub::memberCount(std::string_view key) const {
   HubKey* k = find(key);
   return k == nullptr ? 0 : k->members.size();
+}
+
+size_t Hub::pressured(std::string_view key) const {
+  HubKey* k = find(key);
+  if (k == nullptr) return 0;
+  size_t n = 0;
+  for (HubMember* m : k->members) n += m->hubAboveHighWater() ? 1 : 0;
+  return n;
 }
 
 void Hub::keys(std::vector<std::string>* out) const {

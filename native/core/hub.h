@@ -96,6 +96,9 @@ class Hub {
   bool hasDue() const { return !due_.empty(); }
 
   size_t memberCount(std::string_view key) const;
+  // Members of `key` whose queue is above their high-water mark: 0 means a
+  // producer that awaits it may broadcast again (see lib/hub drained()).
+  size_t pressured(std::string_view key) const;
   // Members in at least one key, each counted once.
   size_t distinctMembers() const { return distinct_; }
   // Keys with at least one member.

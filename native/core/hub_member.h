@@ -14,11 +14,12 @@ namespace sse {
 struct HubKey;
 
 // Outcome of a send: queued (kSuccess), queued but above the high-water mark
-// (kBackpressure; a kDrain notification follows), not queued under kDrop
-// (kDropped), or not queued because the connection is closing (kClosed).
+// (kBackpressure; a kDrain notification follows), not queued (kDropped: a
+// kDrop member judged slow, or out of memory), or not queued because the
+// connection is closing (kClosed).
 enum class SendResult : uint8_t { kSuccess, kBackpressure, kDropped, kClosed };
 
-// What happens to a send that would take the queue past max_buffered.
+// What happens to a member judged slow (see ConnectionOptions).
 enum class SlowConsumerPolicy : uint8_t { kClose, kDrop };
 
 class HubMember {
@@ -34,9 +35,13 @@ class HubMember {
   // Queues one replayed frame, exactly like a send.
   virtual SendResult hubSend(BufferRef frame) = 0;
   // Queues a sealed batch of one key: `joined` (all of `frames`
-  // concatenated) when it fits, else the frames one by one under the
-  // member's policy. `joined` may be empty (out of memory): frames then.
-  virtual void hubEnqueueBatch(const BufferRef& joined, const std::vector<BufferRef>& frames) = 0;
+  // concatenated), or the frames one by one when `joined` is empty (out of
+  // memory). `sharers` members get the same batch: each is charged its
+  // share against its memory cap, not a copy.
+  virtual void hubEnqueueBatch(const BufferRef& joined, const std::vector<BufferRef>& frames,
+                               uint32_t sharers) = 0;
+  // True while its queue is above its high-water mark (Hub::pressured).
+  virtual bool hubAboveHighWater() const = 0;
 
  protected:
   explicit HubMember(bool function) : function_(function) {}

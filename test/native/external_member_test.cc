@@ -227,49 +227,108 @@ TEST_F(ExternalMember, DrainWaitsForTheAcknowledgeThatBringsItUnder) {
   EXPECT_EQ(handedTo(&tag), frame(1, 80) + frame(2, 80) + frame(3, 80));
 }
 
+// A sink that took nothing since the last flush while more than
+// max_buffered waits behind what it was handed: kClose closes it.
 TEST_F(ExternalMember, ClosePolicyPastMaxBufferedClosesWithEnobufs) {
   int tag = 0;
   ConnectionOptions o = quiet();
   o.high_water_mark = 50;
   o.max_buffered = 100;
   o.policy = SlowConsumerPolicy::kClose;
-  Connection* c = external(o, &tag);  // held: nothing leaves
+  Connection* c = external(o, &tag);
   EXPECT_EQ(ctx_->addressCount(kAddr), 1u);
+  c->attach();
   EXPECT_EQ(c->send(buffer(frame(1, 60))), SendResult::kBackpressure);
-  EXPECT_EQ(c->send(buffer(frame(2, 60))), SendResult::kClosed);
+  uv_run(&loop_, UV_RUN_NOWAIT);  // handed, never acknowledged
+  ASSERT_EQ(dataFor(&tag), 1);
+  EXPECT_EQ(c->send(buffer(frame(2, 60))), SendResult::kBackpressure);
+  EXPECT_EQ(c->send(buffer(frame(3, 60))), SendResult::kBackpressure);  // 120 wait
+  EXPECT_TRUE(c->isOpen()) << "a send never judges";
+  uv_run(&loop_, UV_RUN_NOWAIT);  // the flush judges: nothing taken
   EXPECT_FALSE(c->isOpen());
   EXPECT_EQ(c->bufferedAmount(), 0u);
   EXPECT_EQ(ctx_->stats().slow_consumer_closes, 1u);
   EXPECT_EQ(ctx_->addressCount(kAddr), 0u);
   ASSERT_TRUE(runUntil([&] { return rec_.closes == 1; }));
   EXPECT_EQ(rec_.statusOf(&tag), UV_ENOBUFS);
-  EXPECT_EQ(dataFor(&tag), 0);
+  EXPECT_EQ(dataFor(&tag), 1);
   EXPECT_EQ(ctx_->stats().connections_open, 0u);
 }
 
+// A burst of many times max_buffered in one turn is handed whole, in one
+// buffer: the sink is judged only after it was given the chance to take it.
+TEST_F(ExternalMember, ABurstAboveMaxBufferedIsHandedWhole) {
+  int tag = 0;
+  ConnectionOptions o = quiet();
+  o.high_water_mark = 50;
+  o.max_buffered = 100;
+  Connection* c = external(o, &tag);
+  c->attach();
+  std::string want;
+  for (int i = 0; i < 1000; ++i) {
+    c->send(buffer(frame(i, 60)));
+    want += frame(i, 60);
+  }
+  uv_run(&loop_, UV_RUN_NOWAIT);
+  ASSERT_EQ(dataFor(&tag), 1);
+  EXPECT_TRUE(handed_[0].bytes == want);
+  c->send(buffer(frame(1000, 60)));  // waits behind the handed buffer
+  uv_run(&loop_, UV_RUN_NOWAIT);
+  EXPECT_TRUE(c->isOpen());
+  c->acknowledge();
+  uv_run(&loop_, UV_RUN_NOWAIT);
+  ASSERT_EQ(dataFor(&tag), 2);
+  EXPECT_EQ(ctx_->stats().slow_consumer_closes, 0u);
+}
+
+// Under kDrop a sink judged slow has what it is sent dropped (counted, and
+// a drain follows) until it takes bytes again; nothing queued is lost.
 TEST_F(ExternalMember, DropPolicyDropsAndKeepsTheMember) {
   int tag = 0;
   ConnectionOptions o = quiet();
-  o.high_water_mark = 1000;
+  o.high_water_mark = 50;
   o.max_buffered = 100;
   o.policy = SlowConsumerPolicy::kDrop;
   Connection* c = external(o, &tag);
-  EXPECT_EQ(c->send(buffer(frame(1, 60))), SendResult::kSuccess);
-  EXPECT_EQ(c->send(buffer(frame(2, 60))), SendResult::kDropped);
-  EXPECT_EQ(c->sendCopy(frame(3, 60).data(), 60), SendResult::kDropped);
-  EXPECT_EQ(c->send(buffer(frame(4, 40))), SendResult::kSuccess);  // fits: 100
-  EXPECT_EQ(ctx_->stats().drops, 2u);
-  EXPECT_EQ(c->bufferedAmount(), 100u);
-  EXPECT_TRUE(c->isOpen());
   c->attach();
+  EXPECT_EQ(c->send(buffer(frame(1, 60))), SendResult::kBackpressure);
+  uv_run(&loop_, UV_RUN_NOWAIT);  // handed
+  c->send(buffer(frame(2, 60)));
+  c->send(buffer(frame(3, 60)));
+  uv_run(&loop_, UV_RUN_NOWAIT);  // judged: stalled
+  EXPECT_EQ(c->send(buffer(frame(4, 60))), SendResult::kDropped);
+  EXPECT_EQ(c->sendCopy(frame(5, 60).data(), 60), SendResult::kDropped);
+  EXPECT_EQ(ctx_->stats().drops, 2u);
+  EXPECT_EQ(c->bufferedAmount(), 180u);
+  EXPECT_TRUE(c->isOpen());
+  c->acknowledge();  // progress: accepted again
   uv_run(&loop_, UV_RUN_NOWAIT);
-  ASSERT_EQ(dataFor(&tag), 1);
-  EXPECT_EQ(handed_[0].bytes, frame(1, 60) + frame(4, 40));
+  ASSERT_EQ(dataFor(&tag), 2);
+  EXPECT_EQ(handed_[1].bytes, frame(2, 60) + frame(3, 60));
+  EXPECT_EQ(c->send(buffer(frame(6, 40))), SendResult::kBackpressure);
   c->acknowledge();
   uv_run(&loop_, UV_RUN_NOWAIT);
-  // A drop asks for a drain: the sender learns it may go on.
-  EXPECT_EQ(rec_.count(Notification::kDrain, &tag), 1);
+  c->acknowledge();
+  uv_run(&loop_, UV_RUN_NOWAIT);
+  EXPECT_EQ(handedTo(&tag), frame(1, 60) + frame(2, 60) + frame(3, 60) + frame(6, 40));
+  EXPECT_GE(rec_.count(Notification::kDrain, &tag), 1);
   EXPECT_EQ(rec_.closes, 0);
+}
+
+// The time rule for an external sink: handed bytes not acknowledged for
+// slow_consumer_ms while above the mark close it.
+TEST_F(ExternalMember, ASinkThatTakesNothingForSlowConsumerMsIsClosed) {
+  keepLoopAlive();
+  int tag = 0;
+  ConnectionOptions o = quiet();
+  o.high_water_mark = 50;
+  o.slow_consumer_ms = 100;
+  Connection* c = external(o, &tag);
+  c->attach();
+  c->send(buffer(frame(1, 60)));
+  ASSERT_TRUE(runUntil([&] { return rec_.closes == 1; }, 5000));
+  EXPECT_EQ(rec_.statusOf(&tag), UV_ENOBUFS);
+  EXPECT_FALSE(c == nullptr);
 }
 
 TEST_F(ExternalMember, GracefulCloseHandsTheRestThenCloses) {

@@ -27,6 +27,7 @@ struct Batch {
   std::vector<std::string> frames;
   const SharedBuffer* joined_buf;
   std::vector<const SharedBuffer*> frame_bufs;
+  uint32_t sharers = 0;
 };
 
 struct FakeMember : HubMember {
@@ -37,8 +38,11 @@ struct FakeMember : HubMember {
     sent.emplace_back(frame.data(), frame.size());
     return SendResult::kSuccess;
   }
-  void hubEnqueueBatch(const BufferRef& joined, const std::vector<BufferRef>& frames) override {
+  bool hubAboveHighWater() const override { return above; }
+  void hubEnqueueBatch(const BufferRef& joined, const std::vector<BufferRef>& frames,
+                       uint32_t sharers) override {
     Batch b;
+    b.sharers = sharers;
     if (joined) b.joined.assign(joined.data(), joined.size());
     b.joined_buf = joined.get();
     for (const BufferRef& f : frames) {
@@ -56,6 +60,7 @@ struct FakeMember : HubMember {
     return s;
   }
   bool open = true;
+  bool above = false;
   std::vector<std::string> sent;
   std::vector<Batch> batches;
   std::function<void()> on_batch;

@@ -97,8 +97,9 @@ TEST_F(HubTest, LeaveRemovesOneKey) {
   EXPECT_EQ(hub().memberCount("k2"), 1u);
 }
 
-TEST_F(HubTest, AMemberClosedByItsOwnBroadcastDoesNotDisturbTheOthers) {
-  // kClose with a tiny max_buffered: the broadcast itself closes the member.
+// Issue 11 #2: a broadcast far bigger than max_buffered in one turn is no
+// reason to close anyone: every member is tried first, and all get it.
+TEST_F(HubTest, ABroadcastAboveMaxBufferedReachesEveryMember) {
   ConnectionOptions tight = quiet();
   tight.max_buffered = 8;
   tight.high_water_mark = 8;
@@ -111,12 +112,44 @@ TEST_F(HubTest, AMemberClosedByItsOwnBroadcastDoesNotDisturbTheOthers) {
   }
   BroadcastResult r = send("k", "a frame longer than eight bytes");
   EXPECT_EQ(r.members, 6u);
-  hub().sealAll();  // what the loop's flush does first
-  EXPECT_EQ(hub().memberCount("k"), 3u);
-  EXPECT_EQ(ctx_->stats().slow_consumer_closes, 3u);
-  for (int i = 0; i < 6; i += 2) {
+  hub().sealAll();
+  EXPECT_EQ(hub().memberCount("k"), 6u);
+  for (int i = 0; i < 6; ++i) {
     ASSERT_TRUE(readUntil(pairs[i], 39));
     EXPECT_EQ(pairs[i]->got, "data: a frame longer than eight bytes\n\n");
+  }
+  EXPECT_EQ(ctx_->stats().slow_consumer_closes, 0u);
+}
+
+// Members that stop reading are closed by the time rule and leave the key;
+// the others get every event.
+TEST_F(HubTest, StuckMembersLeaveByTheTimeRuleAndTheOthersGetEverything) {
+  ConnectionOptions o = quiet();
+  o.high_water_mark = 1024;
+  o.slow_consumer_ms = 100;
+  std::vector<Pair*> pairs;
+  for (int i = 0; i < 6; ++i) {
+    pairs.push_back(connectPair(i % 2 ? 4096 : 0, i % 2 ? 4096 : 0));
+    hub().join("k", adopt(pairs.back(), o, "", nullptr), nullptr, nullptr, nullptr);
+  }
+  std::string want;
+  std::string payload(1000, 'x');
+  for (int i = 0; i < 400; ++i) {
+    send("k", payload);
+    want += "data: " + payload + "\n\n";
+    if (i % 20 == 19) {
+      uv_run(&loop_, UV_RUN_NOWAIT);
+      for (int j = 0; j < 6; j += 2) drainClient(pairs[j]);
+    }
+  }
+  ASSERT_TRUE(runUntil([&] {
+    for (int j = 0; j < 6; j += 2) drainClient(pairs[j]);
+    return hub().memberCount("k") == 3;
+  }));
+  EXPECT_EQ(ctx_->stats().slow_consumer_closes, 3u);
+  for (int i = 0; i < 6; i += 2) {
+    ASSERT_TRUE(readUntil(pairs[i], want.size()));
+    EXPECT_TRUE(pairs[i]->got == want);
   }
 }
 
@@ -234,25 +267,40 @@ TEST_F(HubTest, OneTurnsBroadcastsLeaveAsOneBufferInOrderWithDirectSends) {
   EXPECT_EQ(ctx_->stats().events_sent, 401u);
 }
 
-// A batch larger than what a member may still queue goes frame by frame:
-// under kDrop the member gets the events that fit, in order, the rest are
-// dropped and counted.
-TEST_F(HubTest, ABatchTooBigForAMemberFallsBackToFramesUnderItsPolicy) {
+// A member is charged a broadcast batch's share, not a copy: queued on four
+// members, a batch of 360 bytes costs each 90, under a cap of 100, so an
+// external sink that took nothing is not judged slow; alone in its key the
+// same batch is over the cap and (kDrop) it is stalled.
+TEST_F(HubTest, ABatchIsChargedItsShare) {
   ConnectionOptions drop = quiet();
   drop.policy = SlowConsumerPolicy::kDrop;
   drop.max_buffered = 100;
   drop.high_water_mark = 50;
-  Pair* a = connectPair();
-  Connection* ca = adopt(a, drop, "", nullptr);
-  hub().join("k", ca, nullptr, nullptr, nullptr);
-  for (int i = 0; i < 20; ++i) send("k", "0123456789");  // 18 bytes each
-  hub().sealAll();
-  EXPECT_EQ(ca->bufferedAmount(), 90u);  // five frames fit under 100
-  EXPECT_EQ(ctx_->stats().drops, 15u);
-  std::string want;
-  for (int i = 0; i < 5; ++i) want += "data: 0123456789\n\n";
-  ASSERT_TRUE(readUntil(a, want.size()));
-  EXPECT_EQ(a->got, want);
+  drop.slow_consumer_ms = 0;
+  auto external = [&]() {
+    Connection* c = Connection::createExternal(ctx_, drop, "", nullptr);
+    c->attach();
+    return c;
+  };
+  std::vector<Connection*> shared;
+  for (int i = 0; i < 4; ++i) {
+    shared.push_back(external());
+    hub().join("four", shared.back(), nullptr, nullptr, nullptr);
+  }
+  Connection* alone = external();
+  hub().join("one", alone, nullptr, nullptr, nullptr);
+  for (const char* key : {"four", "one"}) send(key, "first");
+  uv_run(&loop_, UV_RUN_NOWAIT);  // handed, never acknowledged
+  for (int i = 0; i < 20; ++i) {
+    send("four", "0123456789");  // 18 bytes each
+    send("one", "0123456789");
+  }
+  uv_run(&loop_, UV_RUN_NOWAIT);  // sealed as one batch each, then judged
+  for (Connection* c : shared) EXPECT_NE(c->send(buffer("data: more\n\n")), SendResult::kDropped);
+  EXPECT_EQ(alone->send(buffer("data: more\n\n")), SendResult::kDropped);
+  EXPECT_EQ(ctx_->stats().drops, 1u);
+  for (Connection* c : shared) c->close(false);
+  alone->close(false);
 }
 
 // A member that closes gracefully right after a broadcast still gets it;

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <string_view>
 #include <utility>
@@ -102,9 +103,10 @@ Connection::Connection(LoopContext* ctx, MemberKind kind, const ConnectionOption
       heartbeat_ms_(clampMs(options.heartbeat_ms)),
       idle_timeout_ms_(clampMs(options.idle_timeout_ms)),
       max_duration_ms_(clampMs(options.max_duration_ms)),
+      slow_consumer_ms_(clampMs(options.slow_consumer_ms)),
       kind_(kind),
       policy_(options.policy) {
-  opened_ms_ = last_write_ms_ = last_event_ms_ = ctx->now();
+  opened_ms_ = last_write_ms_ = last_event_ms_ = progress_ms_ = ctx->now();
   tcp_.data = this;
   timer_.owner = this;
 }
@@ -169,7 +171,8 @@ Connection* Connection::createExternal(LoopContext* ctx, const ConnectionOptions
   if (c == nullptr) return nullptr;
   ctx->link(c);
   if (!address.empty()) c->address_ = ctx->holdAddress(address);
-  ctx->noteTimings(c->heartbeat_ms_, c->idle_timeout_ms_, c->max_duration_ms_);
+  ctx->noteTimings(c->heartbeat_ms_, c->idle_timeout_ms_, c->max_duration_ms_,
+                   c->slow_consumer_ms_);
   c->schedule(c->opened_ms_);
   return c;
 }
@@ -214,6 +217,11 @@ void Connection::attach() {
 }
 
 SendResult Connection::send(BufferRef frame) {
+  uint32_t charge = frame.size() > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(frame.size());
+  return send(std::move(frame), charge);
+}
+
+SendResult Connection::send(BufferRef frame, uint32_t charge) {
   // Broadcasts of this turn not yet queued on it go first: order is kept.
   if (!hubKeys().empty()) ctx_->hub_.sealFor(this);
   SharedBuffer* buf = frame.release();
@@ -222,7 +230,7 @@ SendResult Connection::send(BufferRef frame) {
     return queue_.bytes() > high_water_mark_ ? SendResult::kBackpressure
                                              : SendResult::kSuccess;
   }
-  return enqueue(buf, 1);
+  return enqueue(buf, 1, charge);
 }
 
 SendResult Connection::sendCopy(const char* data, size_t size) {
@@ -233,45 +241,45 @@ SendResult Connection::sendCopy(const char* data, size_t size) {
     ++ctx_->stats_.drops;
     return SendResult::kDropped;
   }
-  return enqueue(buf, 1);
+  return enqueue(buf, 1, static_cast<uint32_t>(size));
 }
 
-void Connection::hubEnqueueBatch(const BufferRef& joined, const std::vector<BufferRef>& frames) {
+void Connection::hubEnqueueBatch(const BufferRef& joined, const std::vector<BufferRef>& frames,
+                                 uint32_t sharers) {
   if (state_ != State::kOpen || kind_ == MemberKind::kFunction) return;
-  if (joined && queue_.bytes() + joined.size() <= max_buffered_) {
-    enqueue(joined.share().release(), static_cast<uint32_t>(frames.size()));
+  if (sharers == 0) sharers = 1;
+  auto share = [sharers](size_t size) {
+    size_t c = (size + sharers - 1) / sharers;
+    return c > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(c);
+  };
+  if (joined) {
+    enqueue(joined.share().release(), static_cast<uint32_t>(frames.size()), share(joined.size()));
     return;
   }
   for (const BufferRef& f : frames) {
-    if (enqueue(f.share().release(), 1) == SendResult::kClosed) return;
+    if (enqueue(f.share().release(), 1, share(f.size())) == SendResult::kClosed) return;
   }
 }
 
-// Takes the reference `buf` in every case.
-SendResult Connection::enqueue(SharedBuffer* buf, uint32_t events) {
+// Takes the reference `buf` in every case. Never judges the member: a
+// turn's sends are queued whatever their size, and the flush that follows
+// tries to write them first (see judge()).
+SendResult Connection::enqueue(SharedBuffer* buf, uint32_t events, uint32_t charge) {
   if (state_ != State::kOpen || kind_ == MemberKind::kFunction) {
     buf->unref();
     return SendResult::kClosed;
   }
-  size_t n = buf->size();
-  if (queue_.bytes() + n > max_buffered_) {
+  if (stalled_) {  // kDrop, judged slow: nothing more until it takes bytes
     buf->unref();
-    if (policy_ == SlowConsumerPolicy::kDrop) {
-      ++ctx_->stats_.drops;
-      want_drain_ = true;
-      // A frame larger than max_buffered, dropped on a queue already under
-      // the high-water mark: no write will complete to tell the sender it
-      // may go on, so tell it when this turn's notifications go out.
-      if (queue_.empty()) maybeDrain();
-      return SendResult::kDropped;
-    }
-    ++ctx_->stats_.slow_consumer_closes;
-    closeWith(false, UV_ENOBUFS);
-    return SendResult::kClosed;
+    ++ctx_->stats_.drops;
+    want_drain_ = true;
+    return SendResult::kDropped;
   }
+  size_t n = buf->size();
+  bool was_above = queue_.bytes() > high_water_mark_;
   if (n == 0) {
     buf->unref();
-  } else if (!queue_.push(buf)) {
+  } else if (!queue_.push(buf, charge)) {
     buf->unref();
     ++ctx_->stats_.drops;
     want_drain_ = true;
@@ -293,9 +301,47 @@ SendResult Connection::enqueue(SharedBuffer* buf, uint32_t events) {
   }
   if (queue_.bytes() > high_water_mark_) {
     want_drain_ = true;
+    if (!was_above) {
+      // The slow-consumer clock starts when the queue rises above the mark.
+      progress_ms_ = now;
+      if (slow_consumer_ms_ != 0) {
+        uint64_t due = now + slow_consumer_ms_;
+        if (!timer_.linked || due < timer_.due_ms) ctx_->wheel_.schedule(&timer_, due);
+      }
+    }
     return SendResult::kBackpressure;
   }
   return SendResult::kSuccess;
+}
+
+void Connection::progress() {
+  progressed_ = true;
+  stalled_ = false;
+  progress_ms_ = ctx_->now();
+}
+
+void Connection::judge() {
+  if (kind_ == MemberKind::kSocket && write_req_ != nullptr) {
+    // A uv_write in flight that libuv partly wrote is progress too.
+    size_t queued = uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&tcp_));
+    if (queued < uv_queued_) progress();
+    uv_queued_ = queued;
+  }
+  if (progressed_) {
+    progressed_ = false;
+    return;
+  }
+  if (state_ == State::kOpen && !stalled_ && queue_.pendingCharge() > max_buffered_) slow();
+}
+
+void Connection::slow() {
+  if (policy_ == SlowConsumerPolicy::kDrop) {
+    stalled_ = true;
+    want_drain_ = true;
+    return;
+  }
+  ++ctx_->stats_.slow_consumer_closes;
+  closeWith(false, UV_ENOBUFS);
 }
 
 void Connection::flush() {
@@ -380,6 +426,7 @@ void Connection::schedule(uint64_t now) {
     // A heartbeat is due after heartbeat_ms unwritten; while the queue is
     // not empty, check again a period later.
     at(queue_.empty() ? last_write_ms_ : now, heartbeat_ms_);
+    if (queue_.bytes() > high_water_mark_ && !stalled_) at(progress_ms_, slow_consumer_ms_);
   } else if (state_ == State::kDraining || state_ == State::kShutdown) {
     at(close_started_ms_, kDrainTimeoutMs);
   }
@@ -394,6 +441,10 @@ void Connection::schedule(uint64_t now) {
 // deadline passed. Writes since then moved the deadlines on: each is checked
 // against the clock, and the next one scheduled.
 void Connection::tick(uint64_t now) {
+  if (state_ == State::kOpen && slow_consumer_ms_ != 0 && !stalled_ &&
+      queue_.bytes() > high_water_mark_ && now - progress_ms_ >= slow_consumer_ms_) {
+    slow();  // closes it, or stalls it (kDrop)
+  }
   if (state_ == State::kOpen) {
     if (max_duration_ms_ != 0 && now - opened_ms_ >= max_duration_ms_) {
       closeWith(true, UV_ETIMEDOUT);
@@ -402,7 +453,7 @@ void Connection::tick(uint64_t now) {
       closeWith(true, UV_ETIMEDOUT);
     } else if (heartbeat_ms_ != 0 && queue_.empty() &&
                now - last_write_ms_ >= heartbeat_ms_) {
-      SendResult r = enqueue(ctx_->keepalive_.share().release(), 0);
+      SendResult r = enqueue(ctx_->keepalive_.share().release(), 0, 0);
       if (r == SendResult::kSuccess || r == SendResult::kBackpressure) {
         ++ctx_->stats_.heartbeats_sent;
       }
@@ -459,7 +510,10 @@ void Connection::flushNow() {
     handOff();
     return;
   }
-  if (write_req_ != nullptr) return;  // writeCb marks us dirty again
+  if (write_req_ != nullptr) {  // writeCb marks us dirty again
+    if (state_ == State::kOpen) judge();
+    return;
+  }
   while (!queue_.empty()) {
     uv_buf_t bufs[kMaxIov];
     size_t total;
@@ -471,6 +525,7 @@ void Connection::flushNow() {
       closeWith(false, r);
       return;
     }
+    if (r > 0) progress();
     ctx_->stats_.bytes_written += static_cast<size_t>(r);
     bytes_ += static_cast<size_t>(r);
     queue_.consume(static_cast<size_t>(r));
@@ -479,6 +534,7 @@ void Connection::flushNow() {
       break;
     }
   }
+  if (state_ == State::kOpen) judge();
   if (state_ == State::kOpen) {
     maybeDrain();
   } else if (state_ == State::kDraining && queue_.allInflight()) {
@@ -491,14 +547,16 @@ void Connection::flushNow() {
 // its slots count as in flight until acknowledge(). One buffer at a time:
 // bytes never reorder and the queue measures what the sink has not taken.
 void Connection::handOff() {
-  if (!deliverable_ || handed_) return;  // acknowledge() marks us dirty again
+  if (!deliverable_) return;
+  if (handed_) {  // acknowledge() marks us dirty again
+    if (state_ == State::kOpen) judge();
+    return;
+  }
   if (queue_.empty()) {
     if (state_ == State::kDraining) finish(close_status_);
     return;
   }
-  uv_buf_t bufs[kMaxIov];
-  size_t total;
-  uint32_t n = queue_.fill(bufs, kMaxIov, &total);
+  uint32_t n = queue_.slots();
   size_t offset;
   SharedBuffer* first = queue_.frontBuffer(&offset);
   SharedBuffer* out;
@@ -506,16 +564,12 @@ void Connection::handOff() {
     first->ref();  // the queue keeps its own reference
     out = first;
   } else {
-    out = SharedBuffer::create(total);
+    out = SharedBuffer::create(queue_.bytes());
     if (out == nullptr) {
       closeWith(false, UV_ENOMEM);
       return;
     }
-    char* p = out->data();
-    for (uint32_t i = 0; i < n; ++i) {
-      std::memcpy(p, bufs[i].base, bufs[i].len);
-      p += bufs[i].len;
-    }
+    queue_.copyPending(out->data());
   }
   queue_.markInflight(n);
   handed_ = true;
@@ -526,6 +580,7 @@ void Connection::handOff() {
 void Connection::acknowledge() {
   if (!handed_) return;
   handed_ = false;
+  progress();
   size_t written = queue_.popInflight();
   ctx_->stats_.bytes_written += written;
   bytes_ += written;
@@ -535,10 +590,23 @@ void Connection::acknowledge() {
   if (state_ == State::kOpen) maybeDrain();
 }
 
+// Everything queued goes to one uv_write (libuv copies the iovecs and
+// writes them as the socket takes them), so what waits behind a write in
+// flight is only what was sent after it started.
 void Connection::writeRest() {
-  uv_buf_t bufs[kMaxIov];
+  uv_buf_t stack[kMaxIov];
+  std::unique_ptr<uv_buf_t[]> heap;
+  uv_buf_t* bufs = stack;
+  uint32_t max = kMaxIov;
+  if (queue_.slots() > kMaxIov) {
+    heap.reset(new (std::nothrow) uv_buf_t[queue_.slots()]);
+    if (heap) {
+      bufs = heap.get();
+      max = queue_.slots();
+    }
+  }
   size_t total;
-  uint32_t n = queue_.fill(bufs, kMaxIov, &total);
+  uint32_t n = queue_.fill(bufs, max, &total);
   uv_write_t* req = new (std::nothrow) uv_write_t;
   if (req == nullptr) {
     closeWith(false, UV_ENOMEM);
@@ -555,6 +623,7 @@ void Connection::writeRest() {
   }
   write_req_ = req;
   queue_.markInflight(n);
+  uv_queued_ = uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&tcp_));
 }
 
 void Connection::writeCb(uv_write_t* req, int status) {
@@ -567,6 +636,7 @@ void Connection::writeCb(uv_write_t* req, int status) {
     c->closeWith(false, status);
     return;
   }
+  c->progress();
   size_t written = c->queue_.popInflight();
   c->ctx_->stats_.bytes_written += written;
   c->bytes_ += written;

@@ -34,9 +34,19 @@
 namespace sse {
 
 // Per-connection limits; 0 turns a timing off.
+//
+// A slow consumer is judged after trying to write, and by time, never by
+// the size of one loop turn's sends: a member is slow when its queue stays
+// above high_water_mark with no byte taken by the kernel (or the sink) for
+// slow_consumer_ms, or when more than max_buffered of its own bytes wait
+// behind a write that made no progress since the previous flush. Its charge
+// for a broadcast frame is the frame's share (size / members it was queued
+// on), not a copy. The policy then closes it or drops what it is sent until
+// it takes bytes again.
 struct ConnectionOptions {
   size_t high_water_mark = 64 * 1024;
-  size_t max_buffered = 1024 * 1024;  // hard bound on queued bytes
+  size_t max_buffered = 1024 * 1024;  // memory cap on waiting bytes (see above)
+  uint64_t slow_consumer_ms = 10000;  // above high_water_mark this long, stuck
   SlowConsumerPolicy policy = SlowConsumerPolicy::kClose;
   uint64_t heartbeat_ms = 15000;  // ": keepalive" after this long unwritten
   uint64_t idle_timeout_ms = 0;   // graceful close after no send() this long
@@ -71,8 +81,10 @@ class Connection final : public HubMember {
   // External: the embedder's sink took the last handed buffer.
   void acknowledge();
 
-  // Queues a reference to `frame` (no copy) for the next flush.
+  // Queues a reference to `frame` (no copy) for the next flush, charged
+  // `charge` bytes against max_buffered (default: its size).
   SendResult send(BufferRef frame);
+  SendResult send(BufferRef frame, uint32_t charge);
   // Queues a private copy of `size` bytes.
   SendResult sendCopy(const char* data, size_t size);
   // Writes (or hands over) what is queued now instead of at the end of the
@@ -108,7 +120,11 @@ class Connection final : public HubMember {
   // HubMember.
   bool hubOpen() const override { return isOpen(); }
   SendResult hubSend(BufferRef frame) override { return send(std::move(frame)); }
-  void hubEnqueueBatch(const BufferRef& joined, const std::vector<BufferRef>& frames) override;
+  void hubEnqueueBatch(const BufferRef& joined, const std::vector<BufferRef>& frames,
+                       uint32_t sharers) override;
+  bool hubAboveHighWater() const override {
+    return state_ == State::kOpen && queue_.bytes() > high_water_mark_;
+  }
 
   // Connections live in per-thread slabs, away from the short-lived
   // allocations of the embedder's per-request work: interleaved with those,
@@ -128,9 +144,16 @@ class Connection final : public HubMember {
              void* user_data);
   ~Connection();
 
-  // Takes the reference `buf`; `events` frames in it count as events (0 for
-  // a heartbeat).
-  SendResult enqueue(SharedBuffer* buf, uint32_t events);
+  // Takes the reference `buf` charged `charge`; `events` frames in it count
+  // as events (0 for a heartbeat).
+  SendResult enqueue(SharedBuffer* buf, uint32_t events, uint32_t charge);
+  // The kernel or the sink took bytes.
+  void progress();
+  // After a write attempt: applies the policy to a member over its memory
+  // cap that took nothing since the previous attempt.
+  void judge();
+  // Applies the slow-consumer policy: close, or refuse sends until progress.
+  void slow();
   int openSocket(int fd);
   void startShutdown();
   void flushNow();
@@ -166,8 +189,11 @@ class Connection final : public HubMember {
   detail::WriteQueue queue_;
   size_t high_water_mark_;
   size_t max_buffered_;
-  uint32_t heartbeat_ms_, idle_timeout_ms_, max_duration_ms_;
+  uint32_t heartbeat_ms_, idle_timeout_ms_, max_duration_ms_, slow_consumer_ms_;
   uint64_t opened_ms_, last_write_ms_, last_event_ms_, close_started_ms_ = 0;
+  // Last time bytes were taken, or the queue rose above the high-water mark.
+  uint64_t progress_ms_ = 0;
+  size_t uv_queued_ = 0;  // libuv's write queue size at the last judgement
   uint64_t first_event_ms_ = 0, closed_ms_ = 0;
   uint64_t events_ = 0, bytes_ = 0;
   int close_status_ = 0;
@@ -176,6 +202,8 @@ class Connection final : public HubMember {
   SlowConsumerPolicy policy_;
   bool dirty_ = false;
   bool want_drain_ = false;    // a send returned kBackpressure or kDropped
+  bool progressed_ = false;    // bytes taken since the last judgement
+  bool stalled_ = false;       // kDrop: judged slow, sends dropped until progress
   bool deliverable_ = false;   // external: a sink is attached
   bool handed_ = false;        // external: a buffer is with the embedder
   bool handle_pending_ = false;  // a failed socket's uv_close has not completed

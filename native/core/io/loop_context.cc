@@ -280,9 +280,9 @@ void LoopContext::wake() {
 }
 
 void LoopContext::noteTimings(uint64_t heartbeat_ms, uint64_t idle_ms,
-                              uint64_t max_ms) {
+                              uint64_t max_ms, uint64_t slow_ms) {
   uint64_t tick = tick_ms_;
-  for (uint64_t ms : {heartbeat_ms, idle_ms, max_ms}) {
+  for (uint64_t ms : {heartbeat_ms, idle_ms, max_ms, slow_ms}) {
     if (ms != 0) tick = std::min(tick, std::max<uint64_t>(1, ms / 2));
   }
   if (tick == tick_ms_) return;

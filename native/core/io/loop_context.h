@@ -144,7 +144,7 @@ class LoopContext final : private HubHost {
   void markDirty(Connection* c);
   void notify(Connection* c, Notification::Kind kind, int status);
   void notifyData(Connection* c, SharedBuffer* data);
-  void noteTimings(uint64_t heartbeat_ms, uint64_t idle_ms, uint64_t max_ms);
+  void noteTimings(uint64_t heartbeat_ms, uint64_t idle_ms, uint64_t max_ms, uint64_t slow_ms);
   const std::string* holdAddress(std::string_view address);
   void releaseAddress(const std::string* address);
   // Frees a closed connection now, or once its failed socket handle closed.

@@ -6,7 +6,8 @@
 namespace sse {
 namespace detail {
 
-bool WriteQueue::push(SharedBuffer* buf) {
+bool WriteQueue::push(SharedBuffer* buf, uint32_t charge) {
+  if (buf->size() > kMaxBuffer) return false;
   if (end_ == cap_) {
     uint32_t used = end_ - begin_;
     if (begin_ >= cap_ / 2) {
@@ -25,12 +26,14 @@ bool WriteQueue::push(SharedBuffer* buf) {
     begin_ = 0;
     end_ = used;
   }
-  slots_[end_++] = Slot{buf, 0};
+  slots_[end_++] = Slot{buf, 0, charge};
   bytes_ += buf->size();
+  pending_charge_ += charge;
   return true;
 }
 
 bool WriteQueue::pushFront(SharedBuffer* buf) {
+  if (buf->size() > kMaxBuffer) return false;
   if (begin_ == 0) {
     if (!push(buf)) return false;  // room at the end, then rotate it first
     Slot last = slots_[end_ - 1];
@@ -38,8 +41,9 @@ bool WriteQueue::pushFront(SharedBuffer* buf) {
     slots_[begin_] = last;
     return true;
   }
-  slots_[--begin_] = Slot{buf, 0};
+  slots_[--begin_] = Slot{buf, 0, static_cast<uint32_t>(buf->size())};
   bytes_ += buf->size();
+  pending_charge_ += buf->size();
   return true;
 }
 
@@ -55,16 +59,38 @@ uint32_t WriteQueue::fill(uv_buf_t* bufs, uint32_t max, size_t* total) const {
   return n;
 }
 
+uint32_t WriteQueue::copyPending(char* out) const {
+  for (uint32_t i = begin_ + inflight_; i < end_; ++i) {
+    const Slot& s = slots_[i];
+    size_t len = s.buf->size() - s.offset;
+    std::memcpy(out, s.buf->data() + s.offset, len);
+    out += len;
+  }
+  return end_ - begin_ - inflight_;
+}
+
+size_t WriteQueue::pendingBytes() const {
+  size_t n = 0;
+  for (uint32_t i = begin_ + inflight_; i < end_; ++i) n += slots_[i].buf->size() - slots_[i].offset;
+  return n;
+}
+
+void WriteQueue::markInflight(uint32_t n) {
+  for (uint32_t i = begin_ + inflight_; i < begin_ + n; ++i) pending_charge_ -= slots_[i].charge;
+  inflight_ = n;
+}
+
 void WriteQueue::consume(size_t bytes) {
   bytes_ -= bytes;
   while (bytes != 0) {
     Slot& s = slots_[begin_];
     size_t left = s.buf->size() - s.offset;
     if (bytes < left) {
-      s.offset += bytes;
+      s.offset += static_cast<uint32_t>(bytes);
       return;
     }
     bytes -= left;
+    pending_charge_ -= s.charge;
     s.buf->unref();
     ++begin_;
   }
@@ -87,6 +113,7 @@ size_t WriteQueue::popInflight() {
 void WriteQueue::clear() {
   for (uint32_t i = begin_; i < end_; ++i) slots_[i].buf->unref();
   bytes_ = 0;
+  pending_charge_ = 0;
   inflight_ = 0;
   reset();
 }
