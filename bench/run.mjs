@@ -37,6 +37,9 @@ const SERVERS = {
   'sse-native-fallback': 'bench/servers/sse-native-fallback.mjs',
   raw: 'bench/servers/raw.mjs',
   'better-sse': 'bench/servers/better-sse.mjs',
+  // nginx + nchan (Debian's nginx-light + libnginx-mod-nchan): the script
+  // runs nginx pinned to CPU 0 and drives its publisher from CPU 1.
+  nchan: 'bench/servers/nchan.mjs',
   'c-floor': FLOOR,
 };
 // --baseline DIR: another checkout's servers in the same run (before/after
@@ -46,7 +49,7 @@ if (BASELINE) {
   SERVERS['before-adopted'] = path.join(path.resolve(BASELINE), 'bench/servers/sse-native-adopted.mjs');
   SERVERS['before-fallback'] = path.join(path.resolve(BASELINE), 'bench/servers/sse-native-fallback.mjs');
 }
-const ANCHORS = ['raw', 'better-sse', 'c-floor'];
+const ANCHORS = ['raw', 'better-sse', 'nchan', 'c-floor'];
 
 // Scenario matrix. `reps` may be overridden with --reps.
 const QUICK = [
@@ -557,11 +560,11 @@ function report(results, scenarios, servers, info) {
   return md.join('\n');
 }
 
-const short = (s) => ({ 'sse-native-adopted': 'adopted', 'sse-native-fallback': 'fallback', raw: 'raw', 'better-sse': 'better-sse', 'c-floor': 'C floor' })[s] ?? s;
+const short = (s) => ({ 'sse-native-adopted': 'adopted', 'sse-native-fallback': 'fallback', raw: 'raw', 'better-sse': 'better-sse', nchan: 'nchan', 'c-floor': 'C floor' })[s] ?? s;
 
 // Grouped horizontal bars, one group per metric, each normalised to raw = 1.
 function svg(results, scenarios, servers, info) {
-  const colors = { 'sse-native-adopted': '#1f77b4', 'sse-native-fallback': '#9ecae1', raw: '#7f7f7f', 'better-sse': '#ff7f0e', 'c-floor': '#2ca02c' };
+  const colors = { 'sse-native-adopted': '#1f77b4', 'sse-native-fallback': '#9ecae1', raw: '#7f7f7f', 'better-sse': '#ff7f0e', nchan: '#9467bd', 'c-floor': '#2ca02c' };
   const rows = [];
   for (const sc of scenarios) {
     const per = results[sc.id];
