@@ -9,6 +9,9 @@
 //        [--soak-subs 1000] [--soak-rate 100] [--soak-interval-s 60]
 //   options: --servers a,b  --scenarios x,y  --reps N  --no-build  --out DIR
 //            --render (rewrite latest.md/.svg from latest.json, no runs)
+//            --isolate (server and load generator under SCHED_FIFO, chrt -f 20:
+//            on a shared machine the neighbours no longer preempt them; root
+//            only; see bench/README.md "Latency tail" for what it distorts)
 //
 // Writes bench/results/latest.{md,svg,json} (soak: bench/results/soak.md).
 // Every process started here is stopped here, by pid; every wait is bounded.
@@ -128,9 +131,11 @@ const log = (...a) => console.error('[bench]', ...a);
 
 // Runs `cmd` under bash with the open-file limit raised and pinned to `cpu`
 // (exec keeps the pid, so the pid is the program's own).
+const ISOLATE = flag('isolate');
 function startPinned(cpu, cmd, args) {
   const q = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
-  const line = `ulimit -n 20000 2>/dev/null || ulimit -n $(ulimit -Hn); exec taskset -c ${cpu} ${[cmd, ...args].map(q).join(' ')}`;
+  const rt = ISOLATE ? 'chrt -f 20 ' : '';
+  const line = `ulimit -n 20000 2>/dev/null || ulimit -n $(ulimit -Hn); exec ${rt}taskset -c ${cpu} ${[cmd, ...args].map(q).join(' ')}`;
   const child = spawn('bash', ['-c', line], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   child.exited = new Promise((r) => child.once('exit', (code, sig) => (children.delete(child), r({ code, sig }))));
@@ -303,11 +308,28 @@ async function fanout(srv, sc) {
   };
 }
 
+// Waits (at most `ms`) until the server used under 5 % of a CPU over 250 ms:
+// a Node server is still collecting the garbage of the connection storm for
+// a second or so after the last connection; the tail of a latency run that
+// starts then measures that, not the steady state.
+async function settle(srv, ms = 5000) {
+  const end = Date.now() + ms;
+  let prev = await stats(srv);
+  while (Date.now() < end) {
+    await sleep(250);
+    const s = await stats(srv);
+    const busy = (s.cpu_us - prev.cpu_us) / 250e3;
+    prev = s;
+    if (busy < 0.05) return;
+  }
+}
+
 async function latency(srv, sc) {
   const n = sc.rate * sc.secs;
   const gen = startGen(['--port', srv.port, '--connections', sc.subs, '--until-events', n, '--sources', 4, '--duration', sc.secs + 60]);
   await withTimeout(gen.ready, 60000, () => stop(gen.child));
   await waitConnections(srv, sc.subs);
+  await settle(srv);
   const s0 = await stats(srv);
   const w0 = runqWaitNs(s0.pid);
   const t0 = Date.now();
