@@ -2,11 +2,11 @@
 // tail"). Built only with -DSSE_FLUSH_TRACE (e.g. `CXXFLAGS=-DSSE_FLUSH_TRACE
 // npm run build`); otherwise every macro below is empty and nothing is kept.
 //
-// It records, for each flush pass (prepare or check callback) that had work: how long after the
-// first wake() of the turn it started (the rest of the JS callback that
-// broadcast, and the loop phases in between), how long sealing the hub's
-// batches took, how long the writes took, how many members it flushed, and
-// how long each uv_try_write took. At exit it prints percentiles to stderr,
+// It records, for each flush pass (prepare or check callback) that had
+// work: how long after the first wake() of the turn it started (the rest of
+// the JS callback that broadcast, and the loop phases in between), how long
+// sealing the hub's batches took, how long the writes took, how many
+// members it flushed, and how long each uv_try_write took. At exit it prints percentiles to stderr,
 // one "SSE_FLUSH_TRACE" line per measure.
 #ifndef SSE_CORE_IO_FLUSH_TRACE_H_
 #define SSE_CORE_IO_FLUSH_TRACE_H_
@@ -18,8 +18,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
-#include <mutex>
 #include <vector>
 
 namespace sse {
@@ -65,8 +63,11 @@ inline uint64_t now() { return uv_hrtime(); }
 }  // namespace flush_trace
 }  // namespace sse
 
-#define SSE_TRACE_WAKE() \
-  do { if (sse::flush_trace::get().wake_ns == 0) sse::flush_trace::get().wake_ns = sse::flush_trace::now(); } while (0)
+#define SSE_TRACE_WAKE()                                 \
+  do {                                                   \
+    auto& tw_ = sse::flush_trace::get();                 \
+    if (tw_.wake_ns == 0) tw_.wake_ns = sse::flush_trace::now(); \
+  } while (0)
 #define SSE_TRACE_DECL(var) uint64_t var = sse::flush_trace::now()
 #define SSE_TRACE_MEMBER() (++sse::flush_trace::get().flushed)
 #define SSE_TRACE_WRITE(t0) (sse::flush_trace::get().write_ns.v.push_back(sse::flush_trace::now() - (t0)))
