@@ -11,9 +11,10 @@
 //   GET /sub      nchan_subscriber eventsource on channel "bench" (nginx)
 //   /publish      proxied by nginx to this driver, which answers 202 and then
 //                 publishes each event as an HTTP POST to nginx's nchan
-//                 publisher location (keep-alive): mode=turn posts one at a
-//                 time (the next after the previous answered), burst keeps 32
-//                 in flight, rate=R paces them with timers like common.mjs.
+//                 publisher location (keep-alive): mode=turn keeps `per`
+//                 (default 1) in flight, the next sent when one answered;
+//                 burst keeps 32 in flight; rate=R paces them with timers
+//                 like common.mjs.
 //   /stats        proxied to this driver: the nginx worker's pid (its
 //                 schedstat is the "noise" row), CPU of master + worker from
 //                 /proc/<pid>/stat, RSS of both, subscribers from
@@ -234,13 +235,13 @@ function publish(q) {
       setTimeout(tick, Math.max(0, (sent / rate) * 1000 - elapsedMs));
     };
     tick();
-  } else if (mode === 'turn') {
-    const step = () => (sent < n ? one().then(step) : finish());
-    step();
   } else {
+    // turn: `per` POSTs in flight (default 1: the next after the previous
+    // answered); burst: 32 in flight.
+    const window = mode === 'turn' ? Math.max(1, Number(q.get('per') ?? 1)) : 32;
     let inflight = 0;
     const pump = () => {
-      while (inflight < 32 && sent < n) {
+      while (inflight < window && sent < n) {
         inflight++;
         one().then(() => {
           inflight--;
