@@ -10,8 +10,9 @@
 //   options: --servers a,b  --scenarios x,y  --reps N  --no-build  --out DIR
 //            --render (rewrite latest.md/.svg from latest.json, no runs)
 //            --isolate (server and load generator under SCHED_FIFO, chrt -f 20:
-//            on a shared machine the neighbours no longer preempt them; root
-//            only; see bench/README.md "Latency tail" for what it distorts)
+//            on a shared machine the neighbours no longer preempt them; a
+//            Node server's helper threads go back to SCHED_OTHER on CPU 1;
+//            root only; see bench/README.md "Latency tail")
 //
 // Writes bench/results/latest.{md,svg,json} (soak: bench/results/soak.md).
 // Every process started here is stopped here, by pid; every wait is bounded.
@@ -185,7 +186,27 @@ async function startServer(name) {
     });
     child.exited.then(() => reject(new Error(`${name} exited: ${stderr}`)));
   });
+  if (ISOLATE && SERVERS[name]?.endsWith('.mjs') && name !== 'nchan') releaseHelpers(child.pid);
   return { name, child, port, stderr: () => stderr };
+}
+
+// --isolate: a Node server's helper threads (V8's platform workers, which
+// sweep and compile concurrently) go back to the normal scheduler on CPU 1.
+// Left under SCHED_FIFO on the main thread's CPU they never run while it is
+// runnable, and the main thread spins re-posting cppgc's incremental-sweep
+// task until the kernel's RT throttling parks it (bench/README.md, "Latency
+// tail"). Threads started later (libuv's pool, on first use) stay FIFO on CPU 0.
+function releaseHelpers(pid) {
+  let tids = [];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`).filter((t) => Number(t) !== pid);
+  } catch {}
+  for (const t of tids) {
+    try {
+      execFileSync('chrt', ['-o', '-p', '0', t], { stdio: 'ignore' });
+      execFileSync('taskset', ['-p', '-c', '1', t], { stdio: 'ignore' });
+    } catch {}
+  }
 }
 
 async function http(srv, pathname, timeoutMs = 10000) {
