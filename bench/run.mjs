@@ -9,6 +9,10 @@
 //        [--soak-subs 1000] [--soak-rate 100] [--soak-interval-s 60]
 //   options: --servers a,b  --scenarios x,y  --reps N  --no-build  --out DIR
 //            --render (rewrite latest.md/.svg from latest.json, no runs)
+//            --isolate (server and load generator under SCHED_FIFO, chrt -f 20:
+//            on a shared machine the neighbours no longer preempt them; a
+//            Node server's helper threads go back to SCHED_OTHER on CPU 1;
+//            root only; see bench/README.md "Latency tail")
 //
 // Writes bench/results/latest.{md,svg,json} (soak: bench/results/soak.md).
 // Every process started here is stopped here, by pid; every wait is bounded.
@@ -37,6 +41,9 @@ const SERVERS = {
   'sse-native-fallback': 'bench/servers/sse-native-fallback.mjs',
   raw: 'bench/servers/raw.mjs',
   'better-sse': 'bench/servers/better-sse.mjs',
+  // nginx + nchan (Debian's nginx-light + libnginx-mod-nchan): the script
+  // runs nginx pinned to CPU 0 and drives its publisher from CPU 1.
+  nchan: 'bench/servers/nchan.mjs',
   'c-floor': FLOOR,
 };
 // --baseline DIR: another checkout's servers in the same run (before/after
@@ -46,7 +53,7 @@ if (BASELINE) {
   SERVERS['before-adopted'] = path.join(path.resolve(BASELINE), 'bench/servers/sse-native-adopted.mjs');
   SERVERS['before-fallback'] = path.join(path.resolve(BASELINE), 'bench/servers/sse-native-fallback.mjs');
 }
-const ANCHORS = ['raw', 'better-sse', 'c-floor'];
+const ANCHORS = ['raw', 'better-sse', 'nchan', 'c-floor'];
 
 // Scenario matrix. `reps` may be overridden with --reps.
 const QUICK = [
@@ -125,9 +132,11 @@ const log = (...a) => console.error('[bench]', ...a);
 
 // Runs `cmd` under bash with the open-file limit raised and pinned to `cpu`
 // (exec keeps the pid, so the pid is the program's own).
+const ISOLATE = flag('isolate');
 function startPinned(cpu, cmd, args) {
   const q = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
-  const line = `ulimit -n 20000 2>/dev/null || ulimit -n $(ulimit -Hn); exec taskset -c ${cpu} ${[cmd, ...args].map(q).join(' ')}`;
+  const rt = ISOLATE ? 'chrt -f 20 ' : '';
+  const line = `ulimit -n 20000 2>/dev/null || ulimit -n $(ulimit -Hn); exec ${rt}taskset -c ${cpu} ${[cmd, ...args].map(q).join(' ')}`;
   const child = spawn('bash', ['-c', line], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   child.exited = new Promise((r) => child.once('exit', (code, sig) => (children.delete(child), r({ code, sig }))));
@@ -177,7 +186,27 @@ async function startServer(name) {
     });
     child.exited.then(() => reject(new Error(`${name} exited: ${stderr}`)));
   });
+  if (ISOLATE && SERVERS[name]?.endsWith('.mjs') && name !== 'nchan') releaseHelpers(child.pid);
   return { name, child, port, stderr: () => stderr };
+}
+
+// --isolate: a Node server's helper threads (V8's platform workers, which
+// sweep and compile concurrently) go back to the normal scheduler on CPU 1.
+// Left under SCHED_FIFO on the main thread's CPU they never run while it is
+// runnable, and the main thread spins re-posting cppgc's incremental-sweep
+// task until the kernel's RT throttling parks it (bench/README.md, "Latency
+// tail"). Threads started later (libuv's pool, on first use) stay FIFO on CPU 0.
+function releaseHelpers(pid) {
+  let tids = [];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`).filter((t) => Number(t) !== pid);
+  } catch {}
+  for (const t of tids) {
+    try {
+      execFileSync('chrt', ['-o', '-p', '0', t], { stdio: 'ignore' });
+      execFileSync('taskset', ['-p', '-c', '1', t], { stdio: 'ignore' });
+    } catch {}
+  }
 }
 
 async function http(srv, pathname, timeoutMs = 10000) {
@@ -300,11 +329,28 @@ async function fanout(srv, sc) {
   };
 }
 
+// Waits (at most `ms`) until the server used under 5 % of a CPU over 250 ms:
+// a Node server is still collecting the garbage of the connection storm for
+// a second or so after the last connection; the tail of a latency run that
+// starts then measures that, not the steady state.
+async function settle(srv, ms = 5000) {
+  const end = Date.now() + ms;
+  let prev = await stats(srv);
+  while (Date.now() < end) {
+    await sleep(250);
+    const s = await stats(srv);
+    const busy = (s.cpu_us - prev.cpu_us) / 250e3;
+    prev = s;
+    if (busy < 0.05) return;
+  }
+}
+
 async function latency(srv, sc) {
   const n = sc.rate * sc.secs;
   const gen = startGen(['--port', srv.port, '--connections', sc.subs, '--until-events', n, '--sources', 4, '--duration', sc.secs + 60]);
   await withTimeout(gen.ready, 60000, () => stop(gen.child));
   await waitConnections(srv, sc.subs);
+  await settle(srv);
   const s0 = await stats(srv);
   const w0 = runqWaitNs(s0.pid);
   const t0 = Date.now();
@@ -557,11 +603,11 @@ function report(results, scenarios, servers, info) {
   return md.join('\n');
 }
 
-const short = (s) => ({ 'sse-native-adopted': 'adopted', 'sse-native-fallback': 'fallback', raw: 'raw', 'better-sse': 'better-sse', 'c-floor': 'C floor' })[s] ?? s;
+const short = (s) => ({ 'sse-native-adopted': 'adopted', 'sse-native-fallback': 'fallback', raw: 'raw', 'better-sse': 'better-sse', nchan: 'nchan', 'c-floor': 'C floor' })[s] ?? s;
 
 // Grouped horizontal bars, one group per metric, each normalised to raw = 1.
 function svg(results, scenarios, servers, info) {
-  const colors = { 'sse-native-adopted': '#1f77b4', 'sse-native-fallback': '#9ecae1', raw: '#7f7f7f', 'better-sse': '#ff7f0e', 'c-floor': '#2ca02c' };
+  const colors = { 'sse-native-adopted': '#1f77b4', 'sse-native-fallback': '#9ecae1', raw: '#7f7f7f', 'better-sse': '#ff7f0e', nchan: '#9467bd', 'c-floor': '#2ca02c' };
   const rows = [];
   for (const sc of scenarios) {
     const per = results[sc.id];

@@ -10,6 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # Both the servers and the load generator need one fd per connection.
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+# The nchan anchor needs nginx + libnginx-mod-nchan (bench only, not the tests).
+bash scripts/ensure-deps.sh --bench || echo "bench: could not install nginx + nchan; the nchan anchor will fail" >&2
 cmake -S . -B out/bench -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build out/bench -j2 --target sse_core_bench sse_load sse_floor >/dev/null
 npx tsc -p tsconfig.json || echo "bench: tsc reported errors; benchmarking dist/ as emitted" >&2

@@ -5,9 +5,12 @@
 # cross compiler for the linux-arm64 prebuild, redis-server for the Redis
 # bridge tests, emoji fonts for the demo's screenshot). Needs root or sudo;
 # does nothing when everything is present.
+#   --bench   also what only the benchmarks use: nginx-light + libnginx-mod-nchan
+#             (the nchan anchor of bench/run.mjs). The tests never need them.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config python3 libuv1-dev libgtest-dev libbenchmark-dev
       clang libclang-rt-14-dev chromium g++-aarch64-linux-gnu redis-server fonts-noto-color-emoji)
+if [ "${1:-}" = "--bench" ]; then pkgs+=(nginx-light libnginx-mod-nchan); fi
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 [ "${#missing[@]}" -eq 0 ] && exit 0

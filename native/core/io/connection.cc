@@ -1,4 +1,5 @@
 #include "core/io/connection.h"
+#include "core/io/flush_trace.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -518,7 +519,9 @@ void Connection::flushNow() {
     uv_buf_t bufs[kMaxIov];
     size_t total;
     uint32_t n = queue_.fill(bufs, kMaxIov, &total);
+    SSE_TRACE_DECL(t_write);
     int r = uv_try_write(reinterpret_cast<uv_stream_t*>(&tcp_), bufs, n);
+    SSE_TRACE_WRITE(t_write);
     ++ctx_->stats_.try_writes;
     if (r == UV_EAGAIN) r = 0;
     if (r < 0) {

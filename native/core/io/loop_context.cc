@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/io/connection.h"
+#include "core/io/flush_trace.h"
 
 namespace sse {
 
@@ -153,6 +154,8 @@ LoopContext::LoopContext(uv_loop_t* loop, LoopObserver* observer)
   // Neither init can fail on an initialised loop.
   uv_prepare_init(loop, &prepare_);
   prepare_.data = this;
+  uv_check_init(loop, &check_);
+  check_.data = this;
   uv_timer_init(loop, &timer_);
   timer_.data = this;
   // The connections' own tcp handles keep the loop alive, not the timer.
@@ -210,6 +213,8 @@ void LoopContext::destroy(void (*done)(void*), void* arg) {
   }
   closingHandle();
   uv_close(reinterpret_cast<uv_handle_t*>(&prepare_), contextHandleCloseCb);
+  closingHandle();
+  uv_close(reinterpret_cast<uv_handle_t*>(&check_), contextHandleCloseCb);
   closingHandle();
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), contextHandleCloseCb);
   {
@@ -270,13 +275,17 @@ void LoopContext::notifyData(Connection* c, SharedBuffer* data) {
   wake();
 }
 
-// The prepare handle is active (and so ref'd) only while there is a dirty
-// connection or a pending notification: it keeps the loop turning to deliver
-// a kClose even when no tcp handle is left.
+// The prepare and check handles are active (and so ref'd) only while there
+// is a dirty connection or a pending notification: they keep the loop
+// turning to deliver a kClose even when no tcp handle is left. A check
+// handle started now runs before Node's own (setImmediate's): libuv runs the
+// most recently started first.
 void LoopContext::wake() {
+  SSE_TRACE_WAKE();
   if (prepare_active_ || destroying_) return;
   prepare_active_ = true;
   uv_prepare_start(&prepare_, prepareCb);
+  uv_check_start(&check_, checkCb);
 }
 
 void LoopContext::noteTimings(uint64_t heartbeat_ms, uint64_t idle_ms,
@@ -300,6 +309,7 @@ void LoopContext::flushDirty() {
     list = c->next_dirty_;
     c->next_dirty_ = nullptr;
     c->dirty_ = false;
+    SSE_TRACE_MEMBER();
     c->flushNow();
   }
 }
@@ -319,19 +329,31 @@ void LoopContext::deliver() {
 }
 
 void LoopContext::prepareCb(uv_prepare_t* handle) {
-  LoopContext* self = static_cast<LoopContext*>(handle->data);
+  static_cast<LoopContext*>(handle->data)->runFlush();
+}
+
+void LoopContext::checkCb(uv_check_t* handle) {
+  static_cast<LoopContext*>(handle->data)->runFlush();
+}
+
+void LoopContext::runFlush() {
+  if (!prepare_active_ || destroying_) return;
   for (int round = 0; round < kMaxRounds; ++round) {
-    self->hub_.sealAll();  // this turn's broadcasts join the members' queues
-    self->flushDirty();
-    self->deliver();
-    if (self->destroying_) return;
-    if (self->dirty_ == nullptr && self->pending_.empty() && !self->hub_.hasDue()) {
-      self->prepare_active_ = false;
-      uv_prepare_stop(&self->prepare_);
+    SSE_TRACE_DECL(t_start);
+    hub_.sealAll();  // this turn's broadcasts join the members' queues
+    SSE_TRACE_DECL(t_sealed);
+    flushDirty();
+    SSE_TRACE_PASS(t_start, t_sealed, flush_trace::now());
+    deliver();
+    if (destroying_) return;
+    if (dirty_ == nullptr && pending_.empty() && !hub_.hasDue()) {
+      prepare_active_ = false;
+      uv_prepare_stop(&prepare_);
+      uv_check_stop(&check_);
       return;
     }
   }
-  // Still busy after kMaxRounds: stay active and continue next turn.
+  // Still busy after kMaxRounds: stay active and continue in the next phase.
 }
 
 // The tick is half the smallest timing any connection asked for, capped at

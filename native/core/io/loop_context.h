@@ -51,7 +51,7 @@ struct Notification {
 };
 
 // Receives the notifications of one loop turn in one call, from the loop's
-// thread (a uv_prepare callback); it may call send/close/flush/closeAll,
+// thread (a uv_prepare or uv_check callback); it may call send/close/flush/closeAll,
 // acknowledge and destroy, and must not free a Connection itself.
 class LoopObserver {
  public:
@@ -93,7 +93,7 @@ class LoopContext final : private HubHost {
   // members are not streams and stay.
   void closeAll(bool graceful);
 
-  // Abruptly closes every handle (connections, prepare, timer) without
+  // Abruptly closes every handle (connections, prepare, check, timer) without
   // delivering notifications; once all close callbacks ran it frees the
   // connections and this context, then calls done(arg). Idempotent.
   void destroy(void (*done)(void* arg), void* arg);
@@ -157,7 +157,11 @@ class LoopContext final : private HubHost {
   void deliver();
   void startTimer();
 
+  // The flush: seal the hub's batches, write the dirty members, deliver the
+  // notifications (up to kMaxRounds times); stops both handles when idle.
+  void runFlush();
   static void prepareCb(uv_prepare_t* handle);
+  static void checkCb(uv_check_t* handle);
   static void timerCb(uv_timer_t* handle);
   static void fireCb(TimerEntry* e, void* arg);
   static void contextHandleCloseCb(uv_handle_t* handle);
@@ -165,7 +169,13 @@ class LoopContext final : private HubHost {
 
   uv_loop_t* loop_;
   LoopObserver* observer_;
+  // The flush runs in whichever of these two comes first after a wake():
+  // prepare (before the loop polls: broadcasts made in timers, setImmediate
+  // and close callbacks) or check (right after the poll phase: broadcasts
+  // made in I/O callbacks go out before setImmediate callbacks and before
+  // the next turn's timers). Both are active only while there is work.
   uv_prepare_t prepare_;
+  uv_check_t check_;
   uv_timer_t timer_;
   uv_async_t async_;  // wakes this loop for posted broadcasts
   std::mutex inbox_mutex_;
