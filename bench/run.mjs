@@ -8,6 +8,7 @@
 //   node bench/run.mjs --soak-minutes 60 [--soak-server sse-native-adopted]   (exit 1 unless every event arrived)
 //        [--soak-subs 1000] [--soak-rate 100] [--soak-interval-s 60]
 //   options: --servers a,b  --scenarios x,y  --reps N  --no-build  --out DIR
+//            --node-flags "--max-semi-space-size=1" (every Node server alike)
 //            --render (rewrite latest.md/.svg from latest.json, no runs)
 //            --isolate (server and load generator under SCHED_FIFO, chrt -f 20:
 //            on a shared machine the neighbours no longer preempt them; a
@@ -49,6 +50,10 @@ const SERVERS = {
 // --baseline DIR: another checkout's servers in the same run (before/after
 // figures of a change: `git worktree add DIR <commit> && (cd DIR && npm ci)`).
 const BASELINE = opt('baseline', null);
+// --node-flags "...": extra V8/Node flags for every Node server under test
+// (all alike, so the comparison stays fair), e.g. --max-semi-space-size=1 to
+// see idle memory without V8's young generation grown by the connection storm.
+const NODE_FLAGS = (opt('node-flags', '') ?? '').split(' ').filter(Boolean);
 if (BASELINE) {
   SERVERS['before-adopted'] = path.join(path.resolve(BASELINE), 'bench/servers/sse-native-adopted.mjs');
   SERVERS['before-fallback'] = path.join(path.resolve(BASELINE), 'bench/servers/sse-native-fallback.mjs');
@@ -172,7 +177,7 @@ function lines(stream, onLine) {
 
 async function startServer(name) {
   const child =
-    name === 'c-floor' ? startPinned(0, FLOOR, ['0']) : startPinned(0, process.execPath, ['--expose-gc', SERVERS[name], '0']);
+    name === 'c-floor' ? startPinned(0, FLOOR, ['0']) : startPinned(0, process.execPath, ['--expose-gc', ...NODE_FLAGS, SERVERS[name], '0']);
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const port = await new Promise((resolve, reject) => {

@@ -328,6 +328,11 @@ void Connection::judge() {
     if (queued < uv_queued_) progress();
     uv_queued_ = queued;
   }
+  // Flushes run in the check phase and in the next turn's prepare phase: a
+  // verdict needs a poll phase between it and the previous one, or the
+  // member never had the chance to take anything.
+  if (ctx_->polls() == judged_polls_) return;
+  judged_polls_ = ctx_->polls();
   if (progressed_) {
     progressed_ = false;
     return;

@@ -194,6 +194,7 @@ class Connection final : public HubMember {
   // Last time bytes were taken, or the queue rose above the high-water mark.
   uint64_t progress_ms_ = 0;
   size_t uv_queued_ = 0;  // libuv's write queue size at the last judgement
+  uint64_t judged_polls_ = UINT64_MAX;  // ctx_->polls() at the last verdict
   uint64_t first_event_ms_ = 0, closed_ms_ = 0;
   uint64_t events_ = 0, bytes_ = 0;
   int close_status_ = 0;

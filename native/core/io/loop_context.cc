@@ -329,7 +329,10 @@ void LoopContext::deliver() {
 }
 
 void LoopContext::prepareCb(uv_prepare_t* handle) {
-  static_cast<LoopContext*>(handle->data)->runFlush();
+  auto* ctx = static_cast<LoopContext*>(handle->data);
+  ctx->runFlush();
+  ++ctx->polls_;  // the poll phase comes next (the context is freed only
+                  // from a close callback, never during the flush)
 }
 
 void LoopContext::checkCb(uv_check_t* handle) {

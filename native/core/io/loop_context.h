@@ -120,6 +120,9 @@ class LoopContext final : private HubHost {
 
   uv_loop_t* loop() const { return loop_; }
   uint64_t now() const { return uv_now(loop_); }
+  // Counts prepare phases, each followed by a poll phase: a member can only
+  // make progress across one (see Connection::judge).
+  uint64_t polls() const { return polls_; }
   const LoopStats& stats() const { return stats_; }
   Hub& hub() { return hub_; }
   // Timer period in ms (the heartbeat/timeout granularity).
@@ -176,6 +179,7 @@ class LoopContext final : private HubHost {
   // the next turn's timers). Both are active only while there is work.
   uv_prepare_t prepare_;
   uv_check_t check_;
+  uint64_t polls_ = 0;
   uv_timer_t timer_;
   uv_async_t async_;  // wakes this loop for posted broadcasts
   std::mutex inbox_mutex_;
