@@ -5,6 +5,8 @@ export { createParser, ParseError } from './native/parser';
 export type { EventSourceMessage, EventSourceParser, ParserCallbacks, ParserConfig, ParseErrorType } from './native/parser';
 export { createSSEStream, acceptSSEStream } from './adapters/node';
 export type { AllowOrigins, TrustProxy, AuthorizeResult } from './stream/access';
+export { corsPreflight, corsPreflightResponse } from './adapters/preflight';
+export type { PreflightOptions } from './adapters/preflight';
 export { closeAll, SSEStream } from './stream/stream';
 export { pipe } from './stream/pipe';
 export type { PipeOptions, PipeResult } from './stream/pipe';

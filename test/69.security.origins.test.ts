@@ -4,10 +4,11 @@
 // Access-Control-Allow-Credentials with `credentials: true`; a request with
 // no Origin is let in. node:http (both sinks), Express and web streams.
 import * as http from 'node:http';
-import { createSSEStream, getMetrics, setLimits, sseResponse } from '../lib/index';
+import { corsPreflight, corsPreflightResponse, createSSEStream, getMetrics, setLimits, sseResponse } from '../lib/index';
 import { sse } from '../lib/adapters/express';
 import { openStreamCount } from '../lib/stream/stream';
-import { SINKS, connect, eventually, listen, startSSE, useTestEnv } from './helpers/server';
+import { Queue, SINKS, connect, eventually, listen, startHttp, startSSE, useTestEnv } from './helpers/server';
+import type { SSEStream } from '../lib/index';
 
 useTestEnv();
 afterEach(() => setLimits({}));
@@ -141,4 +142,33 @@ test('the option is checked, with errors that name the fix', () => {
   expect(bad({ allowOrigins: 'https://app.example' }).code).toBe('ERR_INVALID_ARG_TYPE');
   expect(bad({ allowOrigins: ['*'], credentials: true }).message).toMatch(/list the origins/);
   expect(bad({ credentials: true }).message).toMatch(/needs `allowOrigins`/);
+});
+
+test('corsPreflight: 204 with the Access-Control-Allow-* headers for an allowed Origin, 403 for another; other methods pass', async () => {
+  const opts = { allowOrigins: [APP], credentials: true };
+  const opened = new Queue<SSEStream>();
+  const srv = await startHttp((req, res) => {
+    if (corsPreflight(req, res, opts)) return;
+    opened.push(createSSEStream(req, res, { ...opts, heartbeatMs: 0 }));
+  });
+  const pre = await connect(srv.port, {
+    method: 'OPTIONS',
+    headers: { Origin: APP, 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'authorization' },
+  });
+  await pre.waitForHead();
+  expect(pre.head!.statusCode).toBe(204);
+  expect(pre.reader.header('access-control-allow-origin')).toBe(APP);
+  expect(pre.reader.header('access-control-allow-headers')).toBe('authorization');
+  expect(pre.reader.header('access-control-allow-credentials')).toBe('true');
+  expect(pre.reader.header('access-control-max-age')).toBe('600');
+  const denied = await connect(srv.port, { method: 'OPTIONS', headers: { Origin: 'https://evil.example' } });
+  expect((await denied.waitForHead()).statusCode).toBe(403);
+  const get = await connect(srv.port, { headers: { Origin: APP } });
+  await opened.next();
+  expect((await get.waitForHead()).statusCode).toBe(200);
+
+  const web = corsPreflightResponse(new Request('http://l/e', { method: 'OPTIONS', headers: { Origin: APP } }), { allowOrigins: [APP], allowHeaders: ['Authorization', 'Last-Event-ID'] });
+  expect(web?.status).toBe(204);
+  expect(web?.headers.get('access-control-allow-headers')).toBe('Authorization, Last-Event-ID');
+  expect(corsPreflightResponse(new Request('http://l/e'), { allowOrigins: [APP] })).toBeUndefined();
 });
