@@ -9,6 +9,9 @@ import { sse } from '../lib/adapters/express';
 import { openStreamCount } from '../lib/stream/stream';
 import { Queue, SINKS, connect, eventually, listen, startHttp, startSSE, useTestEnv } from './helpers/server';
 import type { SSEStream } from '../lib/index';
+import { Hono } from 'hono';
+import { createAdaptorServer } from '@hono/node-server';
+import { streamSSE } from '../lib/adapters/hono';
 
 useTestEnv();
 afterEach(() => setLimits({}));
@@ -171,4 +174,23 @@ test('corsPreflight: 204 with the Access-Control-Allow-* headers for an allowed 
   expect(web?.status).toBe(204);
   expect(web?.headers.get('access-control-allow-headers')).toBe('Authorization, Last-Event-ID');
   expect(corsPreflightResponse(new Request('http://l/e'), { allowOrigins: [APP] })).toBeUndefined();
+});
+
+test('Hono streamSSE on @hono/node-server: 403 for an Origin not allowed (cb not called), CORS headers for an allowed one', async () => {
+  const app = new Hono();
+  let calls = 0;
+  app.get('/events', (c) =>
+    streamSSE(c, async (stream) => {
+      calls++;
+      await stream.writeSSE({ data: 'hi' });
+      stream.close();
+    }, { allowOrigins: [APP], heartbeatMs: 0 }),
+  );
+  const srv = await listen(createAdaptorServer({ fetch: app.fetch }) as http.Server);
+  const evil = await connect(srv.port, { path: '/events', headers: { Origin: 'https://evil.example' } });
+  expect((await evil.waitForHead()).statusCode).toBe(403);
+  const ok = await connect(srv.port, { path: '/events', headers: { Origin: APP } });
+  await ok.waitForEvents(1);
+  expect(ok.reader.header('access-control-allow-origin')).toBe(APP);
+  expect(calls).toBe(1);
 });

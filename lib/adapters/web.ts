@@ -164,6 +164,8 @@ function openWebStream<E extends EventMap>(opts: ResolvedOptions, request: Reque
     responseParts.set(sink.stream, { status: refusal.status, headers: { 'Cache-Control': 'no-store', ...refusal.headers } });
     const err = new SSEError(refusal.code, refusal.detail);
     if (refusal.cause !== undefined) (err as Error & { cause?: unknown }).cause = refusal.cause;
+    // The refusal's body is empty, not an error the framework would log.
+    sink.end(undefined);
     sse.closeNow(err);
     return { stream: sink.stream, send: (msg) => sse.send(msg), close: () => sse.close(), sse };
   }
