@@ -26,6 +26,7 @@ describe.each(SINKS)('node:http, %s sink', (kind, sinkOpts) => {
     const first = (await srv.opened.next()).stream;
     expect((await ok.waitForHead()).statusCode).toBe(200);
     const refusedBefore = getMetrics().refused;
+    const deniedBefore = getMetrics().denied;
     const evil = await connect(srv.port, { headers: { Origin: 'https://evil.example' } });
     const { stream } = await srv.opened.next();
     // 403, not the 503 of the limit the allowed stream fills.
@@ -35,6 +36,7 @@ describe.each(SINKS)('node:http, %s sink', (kind, sinkOpts) => {
     expect((stream.closeReason as { code?: string }).code).toBe('SSE_FORBIDDEN');
     expect(stream.send({ data: 'x' })).toBe(false);
     expect(getMetrics().refused).toBe(refusedBefore);
+    expect(getMetrics().denied).toBe(deniedBefore + 1);
     expect(openStreamCount()).toBe(1);
     expect(first.closed).toBe(false);
   });

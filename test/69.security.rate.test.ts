@@ -5,7 +5,7 @@
 // X-Forwarded-For is believed only when the peer is trusted, and the client
 // is the rightmost hop that is not; that address feeds the connect rate and
 // maxConnectionsPerAddress alike. node:http (both sinks) and web streams.
-import { createSSEStream, setLimits, sseResponse } from '../lib/index';
+import { createSSEStream, getMetrics, metricsText, setLimits, sseResponse } from '../lib/index';
 import { clientAddress, compileTrust } from '../lib/stream/access';
 import { SINKS, connect, eventually, startSSE, useTestEnv } from './helpers/server';
 
@@ -21,6 +21,7 @@ describe.each(SINKS)('node:http, %s sink', (_kind, sinkOpts) => {
       await srv.opened.next();
       expect((await c.waitForHead()).statusCode).toBe(200);
     }
+    const limitedBefore = getMetrics().rateLimited;
     const third = await connect(srv.port);
     const { stream } = await srv.opened.next();
     expect((await third.waitForHead()).statusCode).toBe(429);
@@ -28,6 +29,8 @@ describe.each(SINKS)('node:http, %s sink', (_kind, sinkOpts) => {
     expect(stream.closed).toBe(true);
     expect((stream.closeReason as { code?: string }).code).toBe('SSE_LIMIT');
     expect((stream.closeReason as Error).message).toContain('connectRatePerAddress');
+    expect(getMetrics().rateLimited).toBe(limitedBefore + 1);
+    expect(metricsText()).toMatch(new RegExp(`^sse_rate_limited_total ${limitedBefore + 1}$`, 'm'));
 
     setLimits({ connectRatePerAddress: { tokens: 1, perMs: 150 } });
     const a = await connect(srv.port);

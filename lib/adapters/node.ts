@@ -7,7 +7,7 @@
 // sink once the body ended.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SSEError, argTypeError, withCode } from '../common/errors';
-import { limitError, overLimit, rateError, retryAfterSeconds, takeConnectToken } from '../hub/limits';
+import { limitError, overLimit, rateError, refusalError, retryAfterSeconds, takeConnectToken } from '../hub/limits';
 import { registerConnection } from '../hub/hub';
 import { native } from '../native/binding';
 import type { EventMap } from '../native/encoder';
@@ -206,13 +206,6 @@ export function rateRefusal(seconds: number, cors?: Record<string, string>): Ref
 export function limitRefusal(limit: string, cors?: Record<string, string>): Refusal {
   const seconds = retryAfterSeconds();
   return { status: 503, headers: { ...cors, 'Retry-After': String(seconds) }, message: `Too many connections (${limit}); retry in ${seconds} s`, code: 'SSE_LIMIT', detail: limitError(limit).message };
-}
-
-/** @internal The closeReason of a refused stream. */
-export function refusalError(refusal: Refusal): SSEError {
-  const err = new SSEError(refusal.code, refusal.detail);
-  if (refusal.cause !== undefined) (err as Error & { cause?: unknown }).cause = refusal.cause;
-  return err;
 }
 
 /** Answers the refusal (plain text, no-store); the stream returned is closed with its closeReason. */

@@ -1,10 +1,10 @@
 // Fetch-style servers (Next.js App Router, Hono, any handler returning a
 // Response): createSSEStream() with no request returns a ReadableStream fed
 // with frames the core encoded, and sseResponse() wraps it in a Response.
-import { SSEError, argTypeError, withCode } from '../common/errors';
+import { argTypeError, withCode } from '../common/errors';
 import { SSE_HEADERS } from '../common/headers';
 import { registerConnection } from '../hub/hub';
-import { limitError, overLimit, rateError, retryAfterSeconds, takeConnectToken } from '../hub/limits';
+import { limitError, overLimit, rateError, refusalError, retryAfterSeconds, takeConnectToken } from '../hub/limits';
 import { authorizeVerdict, clientAddress, isRefusal, originHeaders, type AuthorizeResult, type Refusal } from '../stream/access';
 import type { EventMap, MessageOf } from '../native/encoder';
 import { resolveOptions, type ResolvedOptions, type SSEStreamOptions } from '../stream/options';
@@ -162,8 +162,7 @@ function openWebStream<E extends EventMap>(opts: ResolvedOptions, request: Reque
   sse.attach(sink, 'web');
   if (refusal !== undefined) {
     responseParts.set(sink.stream, { status: refusal.status, headers: { 'Cache-Control': 'no-store', ...refusal.headers } });
-    const err = new SSEError(refusal.code, refusal.detail);
-    if (refusal.cause !== undefined) (err as Error & { cause?: unknown }).cause = refusal.cause;
+    const err = refusalError(refusal);
     // The refusal's body is empty, not an error the framework would log.
     sink.end(undefined);
     sse.closeNow(err);

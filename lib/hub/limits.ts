@@ -6,6 +6,7 @@
 import { SSEError, argTypeError } from '../common/errors';
 import { C, native } from '../native/binding';
 import { setMaxEventBytes } from '../stream/event-size';
+import type { Refusal } from '../stream/access';
 
 export interface ConnectionLimits {
   /** Open streams per process (this thread). */
@@ -33,6 +34,19 @@ export interface ConnectionLimits {
 }
 
 let retryAfter = 5;
+
+// Requests refused before a stream opened, by what refused them (this thread).
+const refusals = { rateLimited: 0, denied: 0 };
+
+/** @internal Counts a request the connect rate (429) or allowOrigins/authorize (401/403) refused. */
+export function noteRefusal(kind: 'rateLimited' | 'denied'): void {
+  refusals[kind]++;
+}
+
+/** @internal The counts noteRefusal() kept. */
+export function refusalCounts(): { rateLimited: number; denied: number } {
+  return { ...refusals };
+}
 
 // The connect-rate token buckets, by address. A bucket that refilled is
 // the same as none: those are swept once the map doubled since the last
@@ -138,4 +152,13 @@ export function rateError(): SSEError {
 /** @internal The closeReason of a stream a limit refused. */
 export function limitError(limit: string): SSEError {
   return new SSEError('SSE_LIMIT', `connection refused: ${limit} reached (raise it with setLimits, or add processes)`);
+}
+
+/** @internal The closeReason of a refused stream (and the refusal counted in the metrics). */
+export function refusalError(refusal: Refusal): SSEError {
+  if (refusal.status === 429) noteRefusal('rateLimited');
+  else if (refusal.code !== 'SSE_LIMIT') noteRefusal('denied');
+  const err = new SSEError(refusal.code, refusal.detail);
+  if (refusal.cause !== undefined) (err as Error & { cause?: unknown }).cause = refusal.cause;
+  return err;
 }
