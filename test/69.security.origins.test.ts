@@ -196,3 +196,13 @@ test('Hono streamSSE on @hono/node-server: 403 for an Origin not allowed (cb not
   expect(ok.reader.header('access-control-allow-origin')).toBe(APP);
   expect(calls).toBe(1);
 });
+
+test('a refused request leaves no trace in the core figures (no stream opened and closed)', () => {
+  const before = getMetrics();
+  const { sse: s } = createSSEStream({ request: new Request('http://l/', { headers: { Origin: 'https://evil.example' } }), allowOrigins: [APP] });
+  expect(s.closed).toBe(true);
+  const after = getMetrics();
+  expect(after.closes).toEqual(before.closes);
+  expect(after.streamDuration.count).toBe(before.streamDuration.count);
+  expect(s.stats.durationMs).toBe(0);
+});

@@ -141,10 +141,10 @@ function openStream(req: Req, res: Res, opts: ResolvedOptions, asked: Refusal | 
   // Who may open a stream, before anything counts or is written: the
   // Origin, then authorize, then the connect rate and the limits.
   const cors = originOf(req, opts);
-  if (isRefusal(cors)) return refuse(req, res, cors, opts);
+  if (isRefusal(cors)) return refuse(req, res, cors);
   if (opts.authorize !== undefined) {
     const refusal = asked === undefined ? authorizeNow(opts.authorize, req, 'createSSEStream') : asked;
-    if (refusal !== null) return refuse(req, res, { ...refusal, headers: { ...cors, ...refusal.headers } }, opts);
+    if (refusal !== null) return refuse(req, res, { ...refusal, headers: { ...cors, ...refusal.headers } });
   }
   if (cors !== undefined) for (const [name, value] of Object.entries(cors)) setCorsHeader(res, name, value);
   const closing = wantsClose(req);
@@ -155,9 +155,9 @@ function openStream(req: Req, res: Res, opts: ResolvedOptions, asked: Refusal | 
   if (head === undefined) responseHeaders(res, opts, req.httpVersionMajor === 2, closing);
   const address = clientAddress((req as IncomingMessage).socket?.remoteAddress, req.headers['x-forwarded-for'], opts.trust);
   const wait = takeConnectToken(address);
-  if (wait > 0) return refuse(req, res, rateRefusal(wait, cors), opts);
+  if (wait > 0) return refuse(req, res, rateRefusal(wait, cors));
   const over = overLimit(address, opts.keys);
-  if (over !== undefined) return refuse(req, res, limitRefusal(over, cors), opts);
+  if (over !== undefined) return refuse(req, res, limitRefusal(over, cors));
 
   const lastEventId = requestLastEventId(req.headers['last-event-id'], req.url);
   const stream = new SSEStream(lastEventId, opts, address);
@@ -209,12 +209,12 @@ export function limitRefusal(limit: string, cors?: Record<string, string>): Refu
 }
 
 /** Answers the refusal (plain text, no-store); the stream returned is closed with its closeReason. */
-function refuse(req: Req, res: Res, refusal: Refusal, opts: ResolvedOptions): SSEStream {
+function refuse(req: Req, res: Res, refusal: Refusal): SSEStream {
   (res as unknown as Record<symbol, unknown>)[kAdopted] = true;
   const r = res as ServerResponse;
   r.writeHead(refusal.status, { ...refusal.headers, 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
   r.end(`${refusal.message}\n`);
-  const stream = new SSEStream(requestLastEventId(req.headers['last-event-id'], req.url), opts);
+  const stream = new SSEStream(requestLastEventId(req.headers['last-event-id'], req.url), null);
   stream.closeNow(refusalError(refusal));
   return stream;
 }

@@ -157,7 +157,7 @@ function openWebStream<E extends EventMap>(opts: ResolvedOptions, request: Reque
       refusal = { status: 503, headers: { ...cors, 'Retry-After': String(retryAfterSeconds()), 'Cache-Control': 'no-store' }, message: '', code: 'SSE_LIMIT', detail: limitError(over).message };
     }
   }
-  const sse = new SSEStream<E>(requestLastEventId(request), opts, refusal === undefined ? address : undefined);
+  const sse = new SSEStream<E>(requestLastEventId(request), refusal === undefined ? opts : null, address);
   const sink = new WebSink(sse);
   sse.attach(sink, 'web');
   if (refusal !== undefined) {

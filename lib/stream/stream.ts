@@ -18,6 +18,8 @@ import { checkBytes, checkEventSize, effectiveMaxEventBytes } from './event-size
 // membership), for the notifications and closeAll().
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any event map
 const streams = new Map<number, SSEStream<any>>();
+// The member id of a stream that never opened one: no live id is this large.
+const kNoMember = 0xffffffff;
 let hooked = false;
 
 /** Figures of one stream, kept by the core. */
@@ -67,10 +69,20 @@ export class SSEStream<E extends EventMap = EventMap> extends EventEmitter {
   /**
    * @internal Use createSSEStream(). Opens a held member in the core: sends
    * are queued there until a sink is attached or the socket adopted.
+   * `limits` null: a request refused before any stream existed; no member
+   * is opened (nothing counted in the core's figures), and the caller
+   * closes it at once (closeNow).
    */
-  constructor(lastEventId: string | undefined, limits: SinkLimits & { format?: 'sse' | 'ndjson'; maxEventBytes?: number }, address?: string) {
+  constructor(lastEventId: string | undefined, limits: (SinkLimits & { format?: 'sse' | 'ndjson'; maxEventBytes?: number }) | null, address?: string) {
     super();
     this.lastEventId = lastEventId;
+    if (limits === null) {
+      this.ndjson = false;
+      this.highWaterMark = 0;
+      this.maxEventBytes = undefined;
+      this.memberId = kNoMember;
+      return;
+    }
     this.maxEventBytes = limits.maxEventBytes;
     this.ndjson = limits.format === 'ndjson';
     this.highWaterMark = limits.highWaterMark;
