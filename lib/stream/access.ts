@@ -18,7 +18,7 @@ export type TrustProxy = readonly string[] | ((address: string) => boolean);
  * `WWW-Authenticate`) and that text. A throw (or a rejected promise)
  * answers 403 and is kept as `closeReason.cause`.
  */
-export type AuthorizeResult = boolean | null | undefined | { status: number; headers?: Record<string, string>; message?: string };
+export type AuthorizeResult = boolean | null | undefined | { status: number; headers?: Record<string, string | undefined>; message?: string };
 
 /** @internal A compiled Origin rule: undefined means the option was not set. */
 export type OriginTest = (origin: string) => boolean;
