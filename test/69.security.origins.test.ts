@@ -12,6 +12,8 @@ import type { SSEStream } from '../lib/index';
 import { Hono } from 'hono';
 import { createAdaptorServer } from '@hono/node-server';
 import { streamSSE } from '../lib/adapters/hono';
+import Fastify from 'fastify';
+import { ssePlugin } from '../lib/adapters/fastify';
 
 useTestEnv();
 afterEach(() => setLimits({}));
@@ -205,4 +207,32 @@ test('a refused request leaves no trace in the core figures (no stream opened an
   expect(after.closes).toEqual(before.closes);
   expect(after.streamDuration.count).toBe(before.streamDuration.count);
   expect(s.stats.durationMs).toBe(0);
+});
+
+test('Fastify reply.sse() with allowOrigins in the plugin defaults: 403 for another Origin, Fastify logs nothing', async () => {
+  const logs: string[] = [];
+  const app = Fastify({ logger: { level: 'warn', stream: { write: (line: string) => void logs.push(line) } } });
+  await app.register(ssePlugin, { defaults: { allowOrigins: [APP], heartbeatMs: 0 } });
+  const opened = new Queue<SSEStream>();
+  app.get('/events', async (_request, reply) => {
+    const stream = reply.sse();
+    if (!stream.closed) stream.send({ data: 'in' });
+    opened.push(stream);
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  try {
+    const port = (app.server.address() as { port: number }).port;
+    const evil = await connect(port, { path: '/events', headers: { Origin: 'https://evil.example' } });
+    expect((await opened.next()).closed).toBe(true);
+    expect((await evil.waitForHead()).statusCode).toBe(403);
+    const ok = await connect(port, { path: '/events', headers: { Origin: APP } });
+    const stream = await opened.next();
+    await ok.waitForEvents(1);
+    expect(ok.reader.header('access-control-allow-origin')).toBe(APP);
+    stream.close();
+    await ok.waitForEnd();
+  } finally {
+    await app.close();
+  }
+  expect(logs).toEqual([]);
 });
