@@ -6,13 +6,13 @@
 // a socket member (keeping its queue and hub keys) or gets the res.write
 // sink once the body ended.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SSEError, argTypeError, withCode } from '../common/errors';
+import { SSEError, argTypeError } from '../common/errors';
 import { limitError, overLimit, rateError, refusalError, retryAfterSeconds, takeConnectToken } from '../hub/limits';
 import { registerConnection } from '../hub/hub';
 import { native } from '../native/binding';
 import type { EventMap } from '../native/encoder';
 import { resolveOptions, type ResolvedOptions, type SSEStreamOptions } from '../stream/options';
-import { authorizeVerdict, clientAddress, isRefusal, originHeaders, type Refusal } from '../stream/access';
+import { askAuthorize, authorizeNow, clientAddress, isRefusal, originHeaders, type Refusal } from '../stream/access';
 import { ResponseSink } from '../stream/sinks/response';
 import { SSEStream } from '../stream/stream';
 import { adoptableFd, bodyPending, buildHead, responseHeaders, wantsClose, type Req, type Res } from './adopt';
@@ -85,33 +85,6 @@ function checkArgs(req: unknown, res: unknown, options: SSEStreamOptions | undef
   return resolveOptions(options);
 }
 
-/** @internal authorize's answer (it may be async): null to let in, else the refusal. */
-export async function askAuthorize(authorize: (req: never) => unknown, req: unknown): Promise<Refusal | null> {
-  try {
-    return authorizeVerdict(await authorize(req as never), false) ?? null;
-  } catch (err) {
-    return authorizeVerdict(err, true)!;
-  }
-}
-
-/** @internal authorize's answer when it must be synchronous (createSSEStream). */
-export function authorizeNow(authorize: (req: never) => unknown, req: unknown, entry: string): Refusal | null {
-  let result: unknown;
-  try {
-    result = authorize(req as never);
-  } catch (err) {
-    return authorizeVerdict(err, true)!;
-  }
-  if (typeof (result as { then?: unknown } | null)?.then === 'function') {
-    (result as Promise<unknown>).then(undefined, () => {});
-    throw withCode(
-      new TypeError(`\`authorize\` returned a Promise, but ${entry} decides at once: use \`await acceptSSEStream(...)\` with the same arguments (the sse() helper of sse-native/express awaits it), or make authorize synchronous`),
-      'ERR_INVALID_RETURN_VALUE',
-    );
-  }
-  return authorizeVerdict(result, false) ?? null;
-}
-
 function originOf(req: Req, opts: ResolvedOptions): Record<string, string> | Refusal | undefined {
   if (opts.origins === undefined) return undefined;
   const o = req.headers.origin;
@@ -143,7 +116,7 @@ function openStream(req: Req, res: Res, opts: ResolvedOptions, asked: Refusal | 
   const cors = originOf(req, opts);
   if (isRefusal(cors)) return refuse(req, res, cors);
   if (opts.authorize !== undefined) {
-    const refusal = asked === undefined ? authorizeNow(opts.authorize, req, 'createSSEStream') : asked;
+    const refusal = asked === undefined ? authorizeNow(opts.authorize, req, '`await acceptSSEStream(...)` with the same arguments (the sse() helper of sse-native/express awaits it)') : asked;
     if (refusal !== null) return refuse(req, res, { ...refusal, headers: { ...cors, ...refusal.headers } });
   }
   if (cors !== undefined) for (const [name, value] of Object.entries(cors)) setCorsHeader(res, name, value);

@@ -1,11 +1,11 @@
 // Fetch-style servers (Next.js App Router, Hono, any handler returning a
 // Response): createSSEStream() with no request returns a ReadableStream fed
 // with frames the core encoded, and sseResponse() wraps it in a Response.
-import { argTypeError, withCode } from '../common/errors';
+import { argTypeError } from '../common/errors';
 import { SSE_HEADERS } from '../common/headers';
 import { registerConnection } from '../hub/hub';
 import { limitError, overLimit, rateError, refusalError, retryAfterSeconds, takeConnectToken } from '../hub/limits';
-import { authorizeVerdict, clientAddress, isRefusal, originHeaders, type AuthorizeResult, type Refusal } from '../stream/access';
+import { askAuthorize, authorizeNow, clientAddress, isRefusal, originHeaders, type AuthorizeResult, type Refusal } from '../stream/access';
 import type { EventMap, MessageOf } from '../native/encoder';
 import { resolveOptions, type ResolvedOptions, type SSEStreamOptions } from '../stream/options';
 import { WebSink } from '../stream/sinks/web';
@@ -84,11 +84,7 @@ export async function acceptWebStream<E extends EventMap = EventMap>(options?: W
   const [opts, request] = checkWebOptions(options);
   let asked: Refusal | null | undefined;
   if (opts.authorize !== undefined && !isRefusal(webOrigin(opts, request))) {
-    try {
-      asked = authorizeVerdict(await opts.authorize(request as never), false) ?? null;
-    } catch (err) {
-      asked = authorizeVerdict(err, true)!;
-    }
+    asked = await askAuthorize(opts.authorize, request);
   }
   return openWebStream<E>(opts, request, options?.address, asked);
 }
@@ -112,23 +108,6 @@ function webOrigin(opts: ResolvedOptions, request: Request | undefined): Record<
   return originHeaders(request?.headers.get('origin') ?? undefined, opts.origins, opts.credentials);
 }
 
-function authorizeSync(opts: ResolvedOptions, request: Request | undefined): Refusal | null {
-  let result: unknown;
-  try {
-    result = opts.authorize!(request as never);
-  } catch (err) {
-    return authorizeVerdict(err, true)!;
-  }
-  if (typeof (result as { then?: unknown } | null)?.then === 'function') {
-    (result as Promise<unknown>).then(undefined, () => {});
-    throw withCode(
-      new TypeError('`authorize` returned a Promise, but createSSEStream decides at once: use `await acceptSSEStream({ request, ... })` with the same options, or make authorize synchronous'),
-      'ERR_INVALID_RETURN_VALUE',
-    );
-  }
-  return authorizeVerdict(result, false) ?? null;
-}
-
 function openWebStream<E extends EventMap>(opts: ResolvedOptions, request: Request | undefined, peer: string | undefined, asked: Refusal | null | undefined): WebSSEStream<E> {
   // Who may open a stream, before anything counts: the Origin, authorize,
   // then the connect rate and the connection limits (per process, per key,
@@ -141,7 +120,7 @@ function openWebStream<E extends EventMap>(opts: ResolvedOptions, request: Reque
   let refusal: Refusal | undefined;
   if (isRefusal(origin)) refusal = origin;
   else if (opts.authorize !== undefined) {
-    const r = asked === undefined ? authorizeSync(opts, request) : asked;
+    const r = asked === undefined ? authorizeNow(opts.authorize, request, '`await acceptSSEStream({ request, ... })` with the same options') : asked;
     if (r !== null) refusal = { ...r, headers: { ...cors, ...r.headers } };
   }
   const address = refusal === undefined ? clientAddress(peer, request?.headers.get('x-forwarded-for'), opts.trust) : undefined;

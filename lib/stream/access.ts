@@ -3,7 +3,7 @@
 // Pure functions over strings; the adapters apply them to a request before
 // anything counts or is written.
 import { BlockList, isIP } from 'node:net';
-import { argTypeError, argValueError } from '../common/errors';
+import { argTypeError, argValueError, withCode } from '../common/errors';
 
 /** Origins allowed to open a stream: a list (exact `scheme://host[:port]`, or '*' for any), a RegExp, or a predicate. */
 export type AllowOrigins = readonly string[] | RegExp | ((origin: string) => boolean);
@@ -125,6 +125,36 @@ export function authorizeVerdict(result: unknown, threw: boolean): Refusal | und
     };
   }
   return { status: 401, headers: {}, message: 'Unauthorized', code: 'SSE_UNAUTHORIZED', detail: `refused (401): authorize() returned ${String(result)} (return true to let the request in)` };
+}
+
+/** @internal authorize's answer (it may be async): null to let in, else the refusal. */
+export async function askAuthorize(authorize: (req: never) => unknown, req: unknown): Promise<Refusal | null> {
+  try {
+    return authorizeVerdict(await authorize(req as never), false) ?? null;
+  } catch (err) {
+    return authorizeVerdict(err, true)!;
+  }
+}
+
+/**
+ * @internal authorize's answer when it must be synchronous (createSSEStream):
+ * a Promise is a TypeError (ERR_INVALID_RETURN_VALUE) naming `instead`.
+ */
+export function authorizeNow(authorize: (req: never) => unknown, req: unknown, instead: string): Refusal | null {
+  let result: unknown;
+  try {
+    result = authorize(req as never);
+  } catch (err) {
+    return authorizeVerdict(err, true)!;
+  }
+  if (typeof (result as { then?: unknown } | null)?.then === 'function') {
+    (result as Promise<unknown>).then(undefined, () => {});
+    throw withCode(
+      new TypeError(`\`authorize\` returned a Promise, but createSSEStream decides at once: use ${instead}, or make authorize synchronous`),
+      'ERR_INVALID_RETURN_VALUE',
+    );
+  }
+  return authorizeVerdict(result, false) ?? null;
 }
 
 // Compiled trustProxy lists, by the array the app passed (usually one constant).
