@@ -84,3 +84,31 @@ describe.each(SINKS)('%s sink: a plain request pipelined behind a stream', (_kin
     sock.destroy();
   });
 });
+
+describe.each(SINKS)('%s sink: a plain request pipelined behind a POST stream\'s body', (_kind, sinkOpts) => {
+  test('is answered once the stream ends', async () => {
+    const streams = new Queue<SSEStream>();
+    const srv = await startHttp((req, res) => {
+      if (req.url === '/sse') {
+        streams.push(createSSEStream(req, res, { ...sinkOpts, heartbeatMs: 0 }));
+        return;
+      }
+      res.end('plain answer\n');
+    });
+    const sock = await new Promise<net.Socket>((resolve, reject) => {
+      const c = net.connect(srv.port, '127.0.0.1', () => {
+        c.write('POST /sse HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello' + 'GET /plain HTTP/1.1\r\nHost: x\r\n\r\n');
+        resolve(c);
+      });
+      c.on('error', reject);
+    });
+    let got = '';
+    sock.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    const stream = await streams.next();
+    stream.send({ data: 'first' });
+    await eventually(() => got.includes('data: first'), 'the stream to deliver');
+    stream.close();
+    await eventually(() => got.includes('plain answer'), `the pipelined request's answer (got ${JSON.stringify(got)})`);
+    sock.destroy();
+  });
+});
