@@ -45,6 +45,11 @@ export function compileOrigins(v: unknown, credentials: boolean): OriginTest {
       return v.test(origin);
     };
   }
+  const cached = Array.isArray(v) ? originCache.get(v) : undefined;
+  if (cached !== undefined) {
+    if (cached.any && credentials) throw anyWithCredentials();
+    return cached.test;
+  }
   if (!Array.isArray(v) || v.some((o) => typeof o !== 'string')) {
     throw argTypeError(`\`allowOrigins\` must be an array of origins like ['https://app.example.com'], a RegExp or a function (origin) => boolean, got ${v === null ? 'null' : typeof v}`);
   }
@@ -64,10 +69,17 @@ export function compileOrigins(v: unknown, credentials: boolean): OriginTest {
     }
     set.add(lower);
   }
-  if (any && credentials) {
-    throw argValueError("`allowOrigins: ['*']` with `credentials: true` would let every site read your users' streams with their cookies; list the origins instead");
-  }
-  return any ? () => true : (origin) => set.has(origin.toLowerCase());
+  if (any && credentials) throw anyWithCredentials();
+  const test: OriginTest = any ? () => true : (origin) => set.has(origin.toLowerCase());
+  originCache.set(v, { test, any });
+  return test;
+}
+
+// Compiled allowOrigins lists, by the array the app passed (usually one constant).
+const originCache = new WeakMap<readonly string[], { test: OriginTest; any: boolean }>();
+
+function anyWithCredentials(): TypeError {
+  return argValueError("`allowOrigins: ['*']` with `credentials: true` would let every site read your users' streams with their cookies; list the origins instead");
 }
 
 /**

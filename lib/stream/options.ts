@@ -58,7 +58,8 @@ export interface SSEStreamOptions {
    * `(origin) => boolean`. A request whose `Origin` is not allowed gets 403
    * before anything counts; an allowed one gets
    * `Access-Control-Allow-Origin: <origin>` and `Vary: Origin`. Requests
-   * with no Origin header (same-origin EventSource, curl) are let in.
+   * with no Origin header (same-origin EventSource, curl) are let in. A
+   * list is compiled once per array: change the rule by passing a new array.
    */
   allowOrigins?: AllowOrigins;
   /** With allowOrigins: also send `Access-Control-Allow-Credentials: true` (cookies on cross-origin EventSource). */
@@ -75,7 +76,8 @@ export interface SSEStreamOptions {
    * Proxies whose `X-Forwarded-For` is believed: addresses or CIDRs, or
    * `(address) => boolean`. The client address (for
    * maxConnectionsPerAddress and connectRatePerAddress) is then the
-   * rightmost hop that is not trusted. Left out: the socket's peer.
+   * rightmost hop that is not trusted. Left out: the socket's peer. A list
+   * is compiled once per array.
    */
   trustProxy?: TrustProxy;
 }
