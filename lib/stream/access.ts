@@ -2,7 +2,7 @@
 // X-Forwarded-For is believed (trustProxy), and what authorize() returns.
 // Pure functions over strings; the adapters apply them to a request before
 // anything counts or is written.
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
 import { argTypeError, argValueError, withCode } from '../common/errors';
 
 /** Origins allowed to open a stream: a list (exact `scheme://host[:port]`, or '*' for any), a RegExp, or a predicate. */
@@ -180,29 +180,96 @@ export function compileTrust(v: unknown): (address: string) => boolean {
   }
   const cached = trustCache.get(v);
   if (cached) return cached;
-  const list = new BlockList();
+  const v4: [number, number][] = [];
+  const v6: [Uint16Array, number][] = [];
   for (const entry of v as string[]) {
     const [addr, bits, extra] = entry.split('/');
     const family = isIP(addr);
-    const prefix = bits === undefined ? undefined : Number(bits);
     const max = family === 6 ? 128 : 32;
-    if (family === 0 || extra !== undefined || (prefix !== undefined && !(Number.isInteger(prefix) && prefix >= 0 && prefix <= max && bits !== ''))) {
+    const prefix = bits === undefined ? max : Number(bits);
+    if (family === 0 || extra !== undefined || bits === '' || !(Number.isInteger(prefix) && prefix >= 0 && prefix <= max)) {
       throw argValueError(`\`trustProxy\`: ${JSON.stringify(entry)} is not an address or a CIDR (like '10.0.0.0/8' or 'fd00::/8')`);
     }
-    const type = family === 6 ? 'ipv6' : 'ipv4';
-    if (prefix === undefined) list.addAddress(addr, type);
-    else list.addSubnet(addr, prefix, type);
+    if (family === 4) v4.push([ipv4(addr), prefix]);
+    else v6.push([ipv6(addr), prefix]);
   }
+  // Plain integer compares: net.BlockList.check costs tens of microseconds a call.
   const test = (address: string) => {
-    const family = isIP(address);
-    return family !== 0 && list.check(address, family === 6 ? 'ipv6' : 'ipv4');
+    const a4 = parseIPv4(address);
+    if (a4 >= 0) {
+      for (const [base, prefix] of v4) if (prefix === 0 || (a4 ^ base) >>> (32 - prefix) === 0) return true;
+      return false;
+    }
+    if (v6.length === 0 || isIP(address) !== 6) return false;
+    const a = ipv6(address);
+    for (const [base, prefix] of v6) if (sameBits(a, base, prefix)) return true;
+    return false;
   };
   trustCache.set(v, test);
   return test;
 }
 
+// A dotted-decimal IPv4 address as an unsigned 32-bit number, or -1 when
+// `a` is not one (the hot path: no regular expression, no allocation).
+function parseIPv4(a: string): number {
+  let n = 0;
+  let part = -1;
+  let dots = 0;
+  for (let i = 0; i < a.length; i++) {
+    const c = a.charCodeAt(i);
+    if (c === 46) {
+      if (part < 0 || ++dots > 3) return -1;
+      n = n * 256 + part;
+      part = -1;
+    } else if (c >= 48 && c <= 57) {
+      part = part < 0 ? c - 48 : part * 10 + (c - 48);
+      if (part > 255) return -1;
+    } else return -1;
+  }
+  if (part < 0 || dots !== 3) return -1;
+  return n * 256 + part;
+}
+
+// A dotted IPv4 address (checked by isIP) as an unsigned 32-bit number.
+function ipv4(a: string): number {
+  const p = a.split('.');
+  return ((+p[0] << 24) | (+p[1] << 16) | (+p[2] << 8) | +p[3]) >>> 0;
+}
+
+// An IPv6 address (checked by isIP; '::' and a dotted IPv4 tail allowed) as eight 16-bit groups.
+function ipv6(a: string): Uint16Array {
+  const out = new Uint16Array(8);
+  let s = a;
+  const pct = s.indexOf('%');
+  if (pct >= 0) s = s.slice(0, pct);
+  const groups = (part: string): number[] => {
+    if (part === '') return [];
+    const g: number[] = [];
+    for (const x of part.split(':')) {
+      if (x.includes('.')) {
+        const n = ipv4(x);
+        g.push(n >>> 16, n & 0xffff);
+      } else g.push(parseInt(x, 16));
+    }
+    return g;
+  };
+  const gap = s.indexOf('::');
+  const head = groups(gap >= 0 ? s.slice(0, gap) : s);
+  const tail = gap >= 0 ? groups(s.slice(gap + 2)) : [];
+  head.forEach((x, i) => (out[i] = x));
+  tail.forEach((x, i) => (out[8 - tail.length + i] = x));
+  return out;
+}
+
+function sameBits(a: Uint16Array, b: Uint16Array, prefix: number): boolean {
+  let i = 0;
+  for (; prefix >= 16; prefix -= 16, i++) if (a[i] !== b[i]) return false;
+  return prefix === 0 || ((a[i] ^ b[i]) >> (16 - prefix)) === 0;
+}
+
 // '::ffff:10.0.0.1' -> '10.0.0.1'; '10.0.0.1:5000' -> '10.0.0.1'; '[::1]:5000' -> '::1'.
 function plainAddress(a: string): string {
+  if (parseIPv4(a) >= 0) return a;
   let s = a.trim();
   const bracket = /^\[([^\]]+)\](?::\d+)?$/.exec(s);
   if (bracket) s = bracket[1];
@@ -225,7 +292,7 @@ export function clientAddress(peer: string | undefined, forwardedFor: string | r
   const hops = (header as string).split(',').map((h) => h.trim()).filter((h) => h !== '');
   for (let i = hops.length - 1; i >= 0; i--) {
     const hop = plainAddress(hops[i]);
-    if (isIP(hop) === 0) break;
+    if (parseIPv4(hop) < 0 && isIP(hop) === 0) break;
     address = hop;
     if (!safeTrust(trust, hop)) break;
   }
