@@ -115,6 +115,16 @@ test('clientAddress: the rightmost untrusted hop', () => {
   expect(clientAddress('10.0.0.1', ['1.1.1.1', '4.4.4.4'], (a) => a.startsWith('10.'))).toBe('4.4.4.4');
 });
 
+test('trustProxy CIDRs, IPv4 and IPv6', () => {
+  const t = compileTrust(['10.0.0.0/8', '::1', '2001:db8::/32', '192.168.1.7', '172.16.0.0/12', 'fe80::/10']);
+  const yes = ['10.1.2.3', '::1', '2001:db8:1::5', '192.168.1.7', '172.31.255.255', 'fe80::1', 'febf::1'];
+  const no = ['11.0.0.1', '::2', '2001:db9::1', '192.168.1.8', '172.32.0.0', 'fec0::1', 'garbage', '1.2.3', '1.2.3.4.5', '256.1.1.1'];
+  expect(yes.filter((a) => !t(a))).toEqual([]);
+  expect(no.filter((a) => t(a))).toEqual([]);
+  const all = compileTrust(['0.0.0.0/0', '::/0']);
+  expect([all('255.255.255.255'), all('0.0.0.0'), all('2001::1')]).toEqual([true, true, true]);
+});
+
 test('bad settings are TypeErrors that name the fix', () => {
   expect(() => setLimits({ connectRatePerAddress: { tokens: 0, perMs: 1000 } })).toThrow(/tokens >= 1/);
   expect(() => setLimits({ connectRatePerAddress: 5 as never })).toThrow(/\{ tokens: 10, perMs: 60000 \}/);
