@@ -1,12 +1,14 @@
-// Two SSE requests pipelined on one socket (issue 11 #4): no stream may
-// outlive its socket. Adopted: the second request comes after Node's socket
-// was handed to the core, so its stream closes at once and counts against
-// no limit. res.write: the second response waits behind the first and has
-// no socket yet; it closes when the client leaves.
+// Requests pipelined on one socket (issue 11 #4): no stream may outlive its
+// socket, and a request pipelined behind an SSE stream gets its answer. A
+// stream with a request behind it is not adopted (the core would hold the
+// socket while Node held the request): Node answers the requests in order,
+// the one behind once the stream ended. A second stream waits behind the
+// first with no socket yet; it closes when the client leaves.
 import * as net from 'node:net';
-import { getMetrics, setLimits } from '../lib/index';
+import { createSSEStream, getMetrics, setLimits } from '../lib/index';
 import { openStreamCount } from '../lib/stream/stream';
-import { SINKS, connect, eventually, startSSE, useTestEnv, within } from './helpers/server';
+import type { SSEStream } from '../lib/stream/stream';
+import { Queue, SINKS, connect, eventually, startHttp, startSSE, useTestEnv, within } from './helpers/server';
 
 useTestEnv();
 afterEach(() => setLimits({}));
@@ -27,7 +29,7 @@ describe.each(SINKS)('%s sink', (kind, sinkOpts) => {
     const sock = await pipelined(srv.port, ['/one', '/two']);
     const first = (await srv.opened.next()).stream;
     const second = (await srv.opened.next()).stream;
-    expect(first.sinkKind).toBe(kind);
+    expect(first.sinkKind).toBe('response'); // a request is pipelined behind it
     first.send({ data: 'hello' });
     let got = '';
     sock.on('data', (d: Buffer) => (got += d.toString()));
@@ -53,5 +55,60 @@ describe.each(SINKS)('%s sink', (kind, sinkOpts) => {
     expect(stream.closed).toBe(false);
     expect((await client.waitForHead()).statusCode).toBe(200);
     await within(Promise.resolve(), 'done');
+  });
+});
+
+describe.each(SINKS)('%s sink: a plain request pipelined behind a stream', (_kind, sinkOpts) => {
+  test('is answered once the stream ends, in order', async () => {
+    const streams = new Queue<SSEStream>();
+    let plainFinished = false;
+    const srv = await startHttp((req, res) => {
+      if (req.url === '/sse') {
+        streams.push(createSSEStream(req, res, { ...sinkOpts, heartbeatMs: 0 }));
+        return;
+      }
+      res.on('finish', () => (plainFinished = true));
+      res.end('plain answer\n');
+    });
+    const sock = await pipelined(srv.port, ['/sse', '/plain']);
+    let got = '';
+    sock.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    const stream = await streams.next();
+    stream.send({ data: 'first' });
+    await eventually(() => got.includes('data: first'), 'the stream to deliver');
+    stream.close();
+    await eventually(() => got.includes('plain answer'), `the pipelined request's answer (got ${JSON.stringify(got)})`);
+    expect(plainFinished).toBe(true);
+    // The stream's response came first and ended; the plain one followed.
+    expect(got.indexOf('data: first')).toBeLessThan(got.indexOf('HTTP/1.1 200', 10));
+    sock.destroy();
+  });
+});
+
+describe.each(SINKS)('%s sink: a plain request pipelined behind a POST stream\'s body', (_kind, sinkOpts) => {
+  test('is answered once the stream ends', async () => {
+    const streams = new Queue<SSEStream>();
+    const srv = await startHttp((req, res) => {
+      if (req.url === '/sse') {
+        streams.push(createSSEStream(req, res, { ...sinkOpts, heartbeatMs: 0 }));
+        return;
+      }
+      res.end('plain answer\n');
+    });
+    const sock = await new Promise<net.Socket>((resolve, reject) => {
+      const c = net.connect(srv.port, '127.0.0.1', () => {
+        c.write('POST /sse HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello' + 'GET /plain HTTP/1.1\r\nHost: x\r\n\r\n');
+        resolve(c);
+      });
+      c.on('error', reject);
+    });
+    let got = '';
+    sock.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    const stream = await streams.next();
+    stream.send({ data: 'first' });
+    await eventually(() => got.includes('data: first'), 'the stream to deliver');
+    stream.close();
+    await eventually(() => got.includes('plain answer'), `the pipelined request's answer (got ${JSON.stringify(got)})`);
+    sock.destroy();
   });
 });

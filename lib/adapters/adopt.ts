@@ -30,7 +30,52 @@ export function adoptableFd(req: Req, res: Res): number | string {
   if (r.headers.upgrade !== undefined) return 'Upgrade request';
   const fd = socket._handle?.fd;
   if (typeof fd !== 'number' || fd < 0) return 'no file descriptor';
+  if (pipelinedBehind(r)) return 'a request is pipelined behind it';
   return fd;
+}
+
+// Node's HTTP parser of a socket (an internal of node:http, looked at with care).
+interface NodeParser {
+  incoming?: unknown;
+  getCurrentBuffer?: () => Buffer;
+}
+
+/**
+ * True when Node already read bytes the client sent after this request
+ * (HTTP/1.1 pipelining). Such a request is not adopted: Node then answers
+ * the ones behind it, in order, once the stream ends. Adopted, their bytes
+ * would be in Node's hands and the core's socket, with nobody to answer.
+ * Node parsed another request (a POST stream's body ended), or the read
+ * being parsed holds more than this bodyless request's head.
+ */
+function pipelinedBehind(req: IncomingMessage): boolean {
+  const parser = (req.socket as unknown as { parser?: NodeParser | null }).parser;
+  if (parser == null) return false;
+  if (parser.incoming != null && parser.incoming !== req) return true;
+  const h = req.headers;
+  if (h['transfer-encoding'] !== undefined || Number(h['content-length'] ?? 0) > 0) return false;
+  let buf: Buffer | undefined;
+  try {
+    buf = parser.getCurrentBuffer?.();
+  } catch {
+    return false;
+  }
+  if (buf === undefined || buf.length === 0) return false;
+  return buf.length > headEnd(buf);
+}
+
+// Where this request's head ends in the read being parsed: after the first
+// blank line, or at the start when the read only completes a head begun in
+// an earlier one. A head before ours in the same read counts as "more"
+// (harmless: that request simply is not adopted).
+function headEnd(buf: Buffer): number {
+  for (const lead of ['\r\n\r\n', '\n\r\n', '\r\n', '\n']) {
+    if (buf.length >= lead.length && buf.toString('latin1', 0, lead.length) === lead) return lead.length;
+  }
+  const crlf = buf.indexOf('\r\n\r\n');
+  if (crlf >= 0) return crlf + 4;
+  const lf = buf.indexOf('\n\n');
+  return lf >= 0 ? lf + 2 : buf.length;
 }
 
 /** True when the request asked for `Connection: close` (HTTP/1.x). */

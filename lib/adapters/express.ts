@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SSEStreamOptions } from '../stream/options';
 import type { SSEStream } from '../stream/stream';
-import { createSSEStream } from './node';
+import { acceptSSEStream, createSSEStream } from './node';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -50,7 +50,10 @@ export function sseMiddleware(defaults?: SSEStreamOptions): Handler {
  * res)`: `app.get('/events', sse((stream, req) => { ... }))`. The stream
  * stays open until the client leaves or the handler calls stream.close().
  * A handler that throws (or whose promise rejects) closes the stream, and
- * the error goes to `next(err)`, i.e. the app's error handlers.
+ * the error goes to `next(err)`, i.e. the app's error handlers. With an
+ * `authorize` option (sync or async) it is awaited first
+ * (acceptSSEStream). A request refused by authorize or allowOrigins gets
+ * its 401/403 and `handler` is not called.
  */
 export function sse<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse = ServerResponse>(
   handler: (stream: SSEStream, req: Req, res: Res) => void | Promise<void>,
@@ -58,13 +61,10 @@ export function sse<Req extends IncomingMessage = IncomingMessage, Res extends S
 ): Handler<Req, Res> {
   if (typeof handler !== 'function') throw new TypeError('sse(handler, options?): `handler` must be a function (stream, req, res) => void');
   const opts = checkOptions('sse(handler, options)', options);
-  return (req, res, next) => {
-    let stream: SSEStream;
-    try {
-      stream = createSSEStream(req, res, opts);
-    } catch (err) {
-      return next(err); // bad options or headers already sent: nothing was written
-    }
+  const run = (stream: SSEStream, req: Req, res: Res, next: Next) => {
+    // Refused by authorize or the Origin rule: answered (401/403) already.
+    const code = (stream.closeReason as { code?: string } | undefined)?.code;
+    if (code === 'SSE_UNAUTHORIZED' || code === 'SSE_FORBIDDEN') return;
     const fail = (err: unknown) => {
       stream.close();
       next(err);
@@ -75,6 +75,19 @@ export function sse<Req extends IncomingMessage = IncomingMessage, Res extends S
     } catch (err) {
       fail(err);
     }
+  };
+  return (req, res, next) => {
+    if (opts?.authorize !== undefined) {
+      acceptSSEStream(req, res, opts).then((stream) => run(stream, req, res, next), next);
+      return;
+    }
+    let stream: SSEStream;
+    try {
+      stream = createSSEStream(req, res, opts);
+    } catch (err) {
+      return next(err); // bad options or headers already sent: nothing was written
+    }
+    run(stream, req, res, next);
   };
 }
 

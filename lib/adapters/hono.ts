@@ -85,6 +85,9 @@ function writer(stream: SSEStream): SSEWriter {
  * The stream ends when `cb` settles (as with Hono's streamSSE), so a
  * long-lived stream loops until `stream.aborted`. The client leaving aborts
  * `stream.stream.signal`; Last-Event-ID is `stream.stream.lastEventId`.
+ * `allowOrigins` and a synchronous `authorize(request)` apply (a refused
+ * request gets its 403/401 and `cb` is not called); for an async check use
+ * Hono middleware before the route.
  */
 export function streamSSE(c: ContextLike, cb: (stream: SSEWriter) => Promise<void> | void, options: StreamSSEOptions = {}): Response {
   const request = c?.req?.raw;
@@ -94,6 +97,9 @@ export function streamSSE(c: ContextLike, cb: (stream: SSEWriter) => Promise<voi
   if (typeof cb !== 'function') throw new TypeError('streamSSE(c, cb): `cb` must be an async function (stream) => ...');
   const { onError, ...streamOptions } = options;
   const { stream, sse } = createSSEStream({ ...streamOptions, request });
+  // Refused by authorize or allowOrigins: the 401/403 response, and cb is not called.
+  const code = (sse.closeReason as { code?: string } | undefined)?.code;
+  if (code === 'SSE_UNAUTHORIZED' || code === 'SSE_FORBIDDEN') return sseResponse(stream);
   const w = writer(sse);
   void (async () => {
     try {

@@ -7,16 +7,17 @@
 // sink once the body ended.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SSEError, argTypeError } from '../common/errors';
-import { limitError, overLimit, retryAfterSeconds } from '../hub/limits';
+import { limitError, overLimit, rateError, refusalError, retryAfterSeconds, takeConnectToken } from '../hub/limits';
 import { registerConnection } from '../hub/hub';
 import { native } from '../native/binding';
 import type { EventMap } from '../native/encoder';
 import { resolveOptions, type ResolvedOptions, type SSEStreamOptions } from '../stream/options';
+import { askAuthorize, authorizeNow, clientAddress, isRefusal, originHeaders, type Refusal } from '../stream/access';
 import { ResponseSink } from '../stream/sinks/response';
 import { SSEStream } from '../stream/stream';
 import { adoptableFd, bodyPending, buildHead, responseHeaders, wantsClose, type Req, type Res } from './adopt';
 import { usableLastEventId } from './last-event-id';
-import { createWebStream, type WebSSEStream, type WebSSEStreamOptions } from './web';
+import { acceptWebStream, createWebStream, type WebSSEStream, type WebSSEStreamOptions } from './web';
 
 /** Marks a response a stream was created on (and whose socket the core may have adopted). */
 export const kAdopted = Symbol.for('sse-native.adopted');
@@ -52,11 +53,47 @@ function isResponse(x: unknown): x is Res {
  */
 export function createSSEStream<E extends EventMap = EventMap>(options?: WebSSEStreamOptions): WebSSEStream<E>;
 export function createSSEStream<E extends EventMap = EventMap>(req: Req, res: Res, options?: SSEStreamOptions): SSEStream<E>;
-export function createSSEStream(req?: Req | SSEStreamOptions, res?: Res, options?: SSEStreamOptions): SSEStream | WebSSEStream {
+export function createSSEStream(req?: Req | SSEStreamOptions | WebSSEStreamOptions, res?: Res, options?: SSEStreamOptions): SSEStream | WebSSEStream {
   if (res === undefined && !isRequest(req)) return createWebStream(req as WebSSEStreamOptions | undefined);
+  return openStream(req as Req, res as Res, checkArgs(req, res, options), undefined);
+}
+
+/**
+ * createSSEStream() for an `authorize` that answers asynchronously (a
+ * session store, a token introspection): the same arguments, the same
+ * stream, once authorize settled. Nothing counts against a limit and
+ * nothing is written before; a refused request gets its 401/403 and the
+ * stream is returned closed (closeReason.code SSE_UNAUTHORIZED or
+ * SSE_FORBIDDEN). An Origin not allowed is refused without calling
+ * authorize. Rejects (nothing written) for bad arguments, like
+ * createSSEStream throws.
+ */
+export function acceptSSEStream<E extends EventMap = EventMap>(options?: WebSSEStreamOptions): Promise<WebSSEStream<E>>;
+export function acceptSSEStream<E extends EventMap = EventMap>(req: Req, res: Res, options?: SSEStreamOptions): Promise<SSEStream<E>>;
+export async function acceptSSEStream(req?: Req | SSEStreamOptions | WebSSEStreamOptions, res?: Res, options?: SSEStreamOptions): Promise<SSEStream | WebSSEStream> {
+  if (res === undefined && !isRequest(req)) return acceptWebStream(req as WebSSEStreamOptions | undefined);
+  const opts = checkArgs(req, res, options);
+  const r = req as Req;
+  let asked: Refusal | null | undefined;
+  if (opts.authorize !== undefined && !isRefusal(originOf(r, opts))) asked = await askAuthorize(opts.authorize, r);
+  return openStream(r, res as Res, opts, asked);
+}
+
+function checkArgs(req: unknown, res: unknown, options: SSEStreamOptions | undefined): ResolvedOptions {
   if (!isRequest(req)) throw argTypeError('createSSEStream: `req` must be an http.IncomingMessage');
   if (!isResponse(res)) throw argTypeError('createSSEStream: `res` must be an http.ServerResponse');
-  const opts = resolveOptions(options);
+  return resolveOptions(options);
+}
+
+function originOf(req: Req, opts: ResolvedOptions): Record<string, string> | Refusal | undefined {
+  if (opts.origins === undefined) return undefined;
+  const o = req.headers.origin;
+  return originHeaders(typeof o === 'string' ? o : undefined, opts.origins, opts.credentials);
+}
+
+// `asked`: authorize's answer when acceptSSEStream awaited it (null: let
+// in); undefined: not asked yet (it is asked here, synchronously).
+function openStream(req: Req, res: Res, opts: ResolvedOptions, asked: Refusal | null | undefined): SSEStream {
   const marked = res as unknown as Record<symbol, unknown>;
   if (marked[kAdopted] !== undefined) {
     throw new SSEError('SSE_ALREADY_STREAMING', 'createSSEStream: this response already has an SSE stream; keep the first one (call createSSEStream once per request)');
@@ -74,15 +111,26 @@ export function createSSEStream(req?: Req | SSEStreamOptions, res?: Res, options
     gone.closeNow(new SSEError('SSE_CLIENT_GONE', 'the connection is gone (a request pipelined behind an SSE stream, or the client left)'));
     return gone;
   }
+  // Who may open a stream, before anything counts or is written: the
+  // Origin, then authorize, then the connect rate and the limits.
+  const cors = originOf(req, opts);
+  if (isRefusal(cors)) return refuse(req, res, cors);
+  if (opts.authorize !== undefined) {
+    const refusal = asked === undefined ? authorizeNow(opts.authorize, req, '`await acceptSSEStream(...)` with the same arguments (the sse() helper of sse-native/express awaits it)') : asked;
+    if (refusal !== null) return refuse(req, res, { ...refusal, headers: { ...cors, ...refusal.headers } });
+  }
+  if (cors !== undefined) for (const [name, value] of Object.entries(cors)) setCorsHeader(res, name, value);
   const closing = wantsClose(req);
   // Validated before anything counts or is written: both sinks refuse the
   // same headers.
   const fdOrReason = opts.adopt ? adoptableFd(req, res) : 'adopt: false';
   const head = typeof fdOrReason === 'number' ? buildHead(res, opts, closing) : undefined;
   if (head === undefined) responseHeaders(res, opts, req.httpVersionMajor === 2, closing);
-  const address = (req as IncomingMessage).socket?.remoteAddress;
+  const address = clientAddress((req as IncomingMessage).socket?.remoteAddress, req.headers['x-forwarded-for'], opts.trust);
+  const wait = takeConnectToken(address);
+  if (wait > 0) return refuse(req, res, rateRefusal(wait, cors));
   const over = overLimit(address, opts.keys);
-  if (over !== undefined) return refuse(req, res, over, opts);
+  if (over !== undefined) return refuse(req, res, limitRefusal(over, cors));
 
   const lastEventId = requestLastEventId(req.headers['last-event-id'], req.url);
   const stream = new SSEStream(lastEventId, opts, address);
@@ -121,15 +169,38 @@ export function createSSEStream(req?: Req | SSEStreamOptions, res?: Res, options
   return stream;
 }
 
-/** Answers 503 with Retry-After; the stream returned is closed (closeReason.code 'SSE_LIMIT'). */
-function refuse(req: Req, res: Res, limit: string, opts: ResolvedOptions): SSEStream {
+/** @internal The 429 of a client over connectRatePerAddress. */
+export function rateRefusal(seconds: number, cors?: Record<string, string>): Refusal {
+  const err = rateError();
+  return { status: 429, headers: { ...cors, 'Retry-After': String(seconds) }, message: `Too many new connections from this address; retry in ${seconds} s`, code: 'SSE_LIMIT', detail: err.message };
+}
+
+/** @internal The 503 of a connection limit. */
+export function limitRefusal(limit: string, cors?: Record<string, string>): Refusal {
   const seconds = retryAfterSeconds();
+  return { status: 503, headers: { ...cors, 'Retry-After': String(seconds) }, message: `Too many connections (${limit}); retry in ${seconds} s`, code: 'SSE_LIMIT', detail: limitError(limit).message };
+}
+
+/** Answers the refusal (plain text, no-store); the stream returned is closed with its closeReason. */
+function refuse(req: Req, res: Res, refusal: Refusal): SSEStream {
+  (res as unknown as Record<symbol, unknown>)[kAdopted] = true;
   const r = res as ServerResponse;
-  r.writeHead(503, { 'Retry-After': String(seconds), 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
-  r.end(`Too many connections (${limit}); retry in ${seconds} s\n`);
-  const stream = new SSEStream(requestLastEventId(req.headers['last-event-id'], req.url), opts);
-  stream.closeNow(limitError(limit));
+  r.writeHead(refusal.status, { ...refusal.headers, 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+  r.end(`${refusal.message}\n`);
+  const stream = new SSEStream(requestLastEventId(req.headers['last-event-id'], req.url), null);
+  stream.closeNow(refusalError(refusal));
   return stream;
+}
+
+// CORS headers on the stream's response; Vary adds to the app's.
+function setCorsHeader(res: Res, name: string, value: string): void {
+  if (name === 'Vary') {
+    const had = res.getHeader('Vary');
+    const list = had === undefined ? [] : String(had).split(',').map((v) => v.trim());
+    if (list.some((v) => v.toLowerCase() === 'origin' || v === '*')) return;
+    value = [...list.filter((v) => v !== ''), value].join(', ');
+  }
+  res.setHeader(name, value);
 }
 
 function adoptOrFallBack(req: Req, res: Res, stream: SSEStream, head: Buffer, opts: ResolvedOptions): void {

@@ -4,7 +4,8 @@
 import { argTypeError } from '../common/errors';
 import { SSE_HEADERS } from '../common/headers';
 import { registerConnection } from '../hub/hub';
-import { limitError, overLimit, retryAfterSeconds } from '../hub/limits';
+import { limitError, overLimit, rateError, refusalError, retryAfterSeconds, takeConnectToken } from '../hub/limits';
+import { askAuthorize, authorizeNow, clientAddress, isRefusal, originHeaders, type AuthorizeResult, type Refusal } from '../stream/access';
 import type { EventMap, MessageOf } from '../native/encoder';
 import { resolveOptions, type ResolvedOptions, type SSEStreamOptions } from '../stream/options';
 import { WebSink } from '../stream/sinks/web';
@@ -12,7 +13,21 @@ import { usableLastEventId } from './last-event-id';
 import { SSEStream } from '../stream/stream';
 
 /** Options of the fetch-style createSSEStream(): those of every stream, plus the request. */
-export interface WebSSEStreamOptions extends SSEStreamOptions {
+export interface WebSSEStreamOptions extends Omit<SSEStreamOptions, 'authorize'> {
+  /**
+   * As for node:http streams, given the `request` (which it needs):
+   * `true` lets it in, `false` answers 401, `{ status, headers?, message? }`
+   * that 4xx, a throw 403. Async: use `await acceptSSEStream({ request, authorize })`.
+   */
+  authorize?: (request: Request) => AuthorizeResult | Promise<AuthorizeResult>;
+  /**
+   * The client's address as the server sees the connection (the peer; a
+   * fetch Request does not carry it), for maxConnectionsPerAddress and
+   * connectRatePerAddress; with `trustProxy`, X-Forwarded-For from the
+   * `request` is believed when this peer is trusted. Hono on Node:
+   * `c.env.incoming.socket.remoteAddress`.
+   */
+  address?: string;
   /**
    * The incoming Request, when there is one (Next.js and Hono pass it): its
    * `Last-Event-ID` header (or `lastEventId` query parameter) becomes
@@ -60,28 +75,79 @@ function requestLastEventId(request: Request | undefined): string | undefined {
  * anything is created.
  */
 export function createWebStream<E extends EventMap = EventMap>(options?: WebSSEStreamOptions): WebSSEStream<E> {
-  const opts = resolveOptions(options, ['request']);
+  const [opts, request] = checkWebOptions(options);
+  return openWebStream<E>(opts, request, options?.address, undefined);
+}
+
+/** @internal acceptSSEStream({ request, ... }): createSSEStream() once an async `authorize` settled. */
+export async function acceptWebStream<E extends EventMap = EventMap>(options?: WebSSEStreamOptions): Promise<WebSSEStream<E>> {
+  const [opts, request] = checkWebOptions(options);
+  let asked: Refusal | null | undefined;
+  if (opts.authorize !== undefined && !isRefusal(webOrigin(opts, request))) {
+    asked = await askAuthorize(opts.authorize, request);
+  }
+  return openWebStream<E>(opts, request, options?.address, asked);
+}
+
+function checkWebOptions(options: WebSSEStreamOptions | undefined): [ResolvedOptions, Request | undefined] {
+  const opts = resolveOptions(options as SSEStreamOptions | undefined, ['request', 'address']);
   const request = options?.request;
   if (request !== undefined && (typeof request !== 'object' || request === null || typeof request.headers?.get !== 'function')) {
     throw argTypeError('`request` must be a fetch Request');
   }
-  // The connection limits hold for web streams too (per process and per
-  // key; the client address is not known here). Refused: the stream is
-  // closed (closeReason.code 'SSE_LIMIT') and sseResponse() answers 503
-  // with Retry-After.
-  const over = overLimit(undefined, opts.keys);
-  const sse = new SSEStream<E>(requestLastEventId(request), opts);
+  const address = options?.address;
+  if (address !== undefined && typeof address !== 'string') throw argTypeError(`\`address\` must be a string (the client's IP address), got ${typeof address}`);
+  if (opts.authorize !== undefined && request === undefined) {
+    throw argTypeError('`authorize` needs the `request` option (the fetch Request it decides on)');
+  }
+  return [opts, request];
+}
+
+function webOrigin(opts: ResolvedOptions, request: Request | undefined): Record<string, string> | Refusal | undefined {
+  if (opts.origins === undefined) return undefined;
+  return originHeaders(request?.headers.get('origin') ?? undefined, opts.origins, opts.credentials);
+}
+
+function openWebStream<E extends EventMap>(opts: ResolvedOptions, request: Request | undefined, peer: string | undefined, asked: Refusal | null | undefined): WebSSEStream<E> {
+  // Who may open a stream, before anything counts: the Origin, authorize,
+  // then the connect rate and the connection limits (per process, per key,
+  // per address when `address` is given). Refused: the stream is closed
+  // (closeReason.code SSE_FORBIDDEN, SSE_UNAUTHORIZED or SSE_LIMIT) and
+  // sseResponse() answers with the refusal's status (403, 401, 429, 503)
+  // and headers (Retry-After), with an empty body.
+  const origin = webOrigin(opts, request);
+  const cors = isRefusal(origin) ? undefined : origin;
+  let refusal: Refusal | undefined;
+  if (isRefusal(origin)) refusal = origin;
+  else if (opts.authorize !== undefined) {
+    const r = asked === undefined ? authorizeNow(opts.authorize, request, '`await acceptSSEStream({ request, ... })` with the same options') : asked;
+    if (r !== null) refusal = { ...r, headers: { ...cors, ...r.headers } };
+  }
+  const address = refusal === undefined ? clientAddress(peer, request?.headers.get('x-forwarded-for'), opts.trust) : undefined;
+  if (refusal === undefined) {
+    const wait = takeConnectToken(address);
+    if (wait > 0) {
+      refusal = { status: 429, headers: { ...cors, 'Retry-After': String(wait), 'Cache-Control': 'no-store' }, message: '', code: 'SSE_LIMIT', detail: rateError().message };
+    }
+  }
+  if (refusal === undefined) {
+    const over = overLimit(address, opts.keys);
+    if (over !== undefined) {
+      refusal = { status: 503, headers: { ...cors, 'Retry-After': String(retryAfterSeconds()), 'Cache-Control': 'no-store' }, message: '', code: 'SSE_LIMIT', detail: limitError(over).message };
+    }
+  }
+  const sse = new SSEStream<E>(requestLastEventId(request), refusal === undefined ? opts : null, address);
   const sink = new WebSink(sse);
   sse.attach(sink, 'web');
-  if (over !== undefined) {
-    const seconds = retryAfterSeconds();
-    responseParts.set(sink.stream, {
-      status: 503,
-      headers: { 'Retry-After': String(seconds), 'Cache-Control': 'no-store' },
-    });
-    sse.closeNow(limitError(over));
+  if (refusal !== undefined) {
+    responseParts.set(sink.stream, { status: refusal.status, headers: { 'Cache-Control': 'no-store', ...refusal.headers } });
+    const err = refusalError(refusal);
+    // The refusal's body is empty, not an error the framework would log.
+    sink.end(undefined);
+    sse.closeNow(err);
     return { stream: sink.stream, send: (msg) => sse.send(msg), close: () => sse.close(), sse };
   }
+  if (cors !== undefined) opts = { ...opts, headers: { ...cors, ...opts.headers } };
   if (opts.status !== 200 || Object.keys(opts.headers).length > 0) {
     responseParts.set(sink.stream, { status: opts.status, headers: opts.headers });
   }

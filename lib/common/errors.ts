@@ -8,6 +8,8 @@
 export type SSEErrorCode =
   | 'SSE_CLOSED'
   | 'SSE_LIMIT'
+  | 'SSE_UNAUTHORIZED'
+  | 'SSE_FORBIDDEN'
   | 'SSE_SLOW_CONSUMER'
   | 'SSE_CLIENT_GONE'
   | 'SSE_TIMEOUT'

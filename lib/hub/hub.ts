@@ -9,6 +9,7 @@ import { C, native } from '../native/binding';
 import { messageArgs, type EventMap, type MessageArgs, type SSEMessage, type TypedMessage } from '../native/encoder';
 import { SSEStream, watchPressure } from '../stream/stream';
 import { getBridge, noteReplay } from './bridge';
+import { checkEventSize, effectiveMaxEventBytes } from '../stream/event-size';
 
 /** A hub member: a stream, or a function that is handed each message. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a stream of any event map
@@ -135,8 +136,9 @@ export function unregisterConnection(key: string, target: HubTarget): boolean {
  * key keeps a replay ring and no id is given, the next id of the key is used
  * ("1", "2", ...). Backpressure policies apply per member: a slow member is
  * dropped or closed, the others are not held up. Returns how many members
- * it was handed to. A bad field is a TypeError (with a `code`) and nobody
- * gets anything.
+ * it was handed to. A bad field is a TypeError (with a `code`), an event
+ * over setLimits' `maxEventBytes` (the frame, before an id the key assigns)
+ * a RangeError (ERR_OUT_OF_RANGE); nobody gets anything then.
  */
 export function broadcast(key: string, msg: SSEMessage): number;
 export function broadcast(key: string, event: string, data: unknown, options?: BroadcastOptions): number;
@@ -161,6 +163,7 @@ export function broadcast(key: string, eventOrMsg: string | SSEMessage, data?: u
     msg = eventOrMsg;
   }
   const a = messageArgs(msg);
+  checkEventSize(a, effectiveMaxEventBytes(undefined), 'broadcast');
   // Through a bridge (sse-native/redis) it comes back to deliverLocal.
   if (getBridge()?.publish(key, msg, a)) return native.hubCount(key);
   return deliverArgs(key, msg, a);

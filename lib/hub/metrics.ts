@@ -3,6 +3,7 @@
 import { PromText } from '../common/prometheus';
 import { native, type NativeHistogram } from '../native/binding';
 import { bridgeMetrics } from './bridge';
+import { refusalCounts } from './limits';
 
 export interface HubMetrics {
   /** Open streams of this thread (every sink). */
@@ -21,6 +22,10 @@ export interface HubMetrics {
   replayGaps: number;
   /** Requests refused by a connection limit (503). */
   refused: number;
+  /** Requests refused by connectRatePerAddress (429). */
+  rateLimited: number;
+  /** Requests refused by allowOrigins or authorize (403/401). */
+  denied: number;
   /** Why streams ended, by reason. */
   closes: { server: number; clientGone: number; slowConsumer: number; timeout: number; error: number };
   /** Time from a stream opening to its first event (seconds). */
@@ -61,6 +66,7 @@ export function getMetrics(): HubMetrics {
     replays: s.replayedEvents,
     replayGaps: s.replayGaps,
     refused: s.refused,
+    ...refusalCounts(),
     closes: {
       server: s.closedByServer,
       clientGone: s.closedClientGone,
@@ -89,6 +95,8 @@ export function metricsText(): string {
   p.one('sse_replayed_events_total', 'counter', 'Events replayed to resuming streams.', m.replays);
   p.one('sse_replay_gaps_total', 'counter', 'Resumes past the replay ring (sse-gap sent).', m.replayGaps);
   p.one('sse_refused_total', 'counter', 'Requests refused by a connection limit.', m.refused);
+  p.one('sse_rate_limited_total', 'counter', 'Requests refused by connectRatePerAddress (429).', m.rateLimited);
+  p.one('sse_denied_total', 'counter', 'Requests refused by allowOrigins or authorize (403/401).', m.denied);
   p.labelled('sse_stream_closes_total', 'counter', 'Streams that ended, by reason.', 'reason', Object.entries(m.closes));
   const hist = (name: string, help: string, h: HistogramMetrics) =>
     p.histogram(name, help, h.le.slice(0, -1).map((le, i): [number, number] => [le, h.buckets[i]]), h.sum, h.count);

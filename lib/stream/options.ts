@@ -1,5 +1,7 @@
 // Options of createSSEStream, validated before anything is written.
+import type { IncomingMessage } from 'node:http';
 import { argTypeError, argValueError } from '../common/errors';
+import { compileOrigins, compileTrust, type AllowOrigins, type AuthorizeResult, type OriginTest, type TrustProxy } from './access';
 
 /** Limits and timings the core applies to every stream the same way, whatever its sink. */
 export interface SinkLimits {
@@ -61,6 +63,40 @@ export interface SSEStreamOptions {
    * event names, ids or hub keys (those are SSE). @defaultValue 'sse'
    */
   format?: 'sse' | 'ndjson';
+  /**
+   * The largest event send() accepts, in bytes on the wire (the whole
+   * frame); over it send() throws a RangeError (code ERR_OUT_OF_RANGE) and
+   * sends nothing. 0 or left out: setLimits({ maxEventBytes }), else none.
+   */
+  maxEventBytes?: number;
+  /**
+   * Browser origins allowed to open the stream: a list of exact origins
+   * (`'https://app.example.com'`; `'*'` for any), a RegExp, or
+   * `(origin) => boolean`. A request whose `Origin` is not allowed gets 403
+   * before anything counts; an allowed one gets
+   * `Access-Control-Allow-Origin: <origin>` and `Vary: Origin`. Requests
+   * with no Origin header (same-origin EventSource, curl) are let in. A
+   * list is compiled once per array: change the rule by passing a new array.
+   */
+  allowOrigins?: AllowOrigins;
+  /** With allowOrigins: also send `Access-Control-Allow-Credentials: true` (cookies on cross-origin EventSource). */
+  credentials?: boolean;
+  /**
+   * Decides whether the request may open a stream, before any limit counts
+   * and before anything is written: `true` lets it in, `false` answers 401,
+   * `{ status, headers?, message? }` that 4xx, a throw 403 (see
+   * AuthorizeResult). createSSEStream() needs a synchronous answer; for an
+   * async one use `await acceptSSEStream(...)` (same arguments).
+   */
+  authorize?: (req: IncomingMessage) => AuthorizeResult | Promise<AuthorizeResult>;
+  /**
+   * Proxies whose `X-Forwarded-For` is believed: addresses or CIDRs, or
+   * `(address) => boolean`. The client address (for
+   * maxConnectionsPerAddress and connectRatePerAddress) is then the
+   * rightmost hop that is not trusted. Left out: the socket's peer. A list
+   * is compiled once per array.
+   */
+  trustProxy?: TrustProxy;
 }
 
 export interface ResolvedOptions extends SinkLimits {
@@ -71,6 +107,11 @@ export interface ResolvedOptions extends SinkLimits {
   keys: readonly string[];
   resume: boolean;
   format: 'sse' | 'ndjson';
+  maxEventBytes: number;
+  origins: OriginTest | undefined;
+  credentials: boolean;
+  authorize: ((req: never) => unknown) | undefined;
+  trust: ((address: string) => boolean) | undefined;
 }
 
 // Shared by every stream that sets none (one object less per stream).
@@ -92,6 +133,7 @@ function nonNegativeInt(o: SSEStreamOptions, key: keyof SSEStreamOptions, fallba
 const KNOWN = [
   'status', 'headers', 'retry', 'retryJitterMs', 'heartbeatMs', 'highWaterMark', 'maxBuffered', 'slowConsumerMs',
   'onSlowConsumer', 'idleTimeoutMs', 'maxDurationMs', 'adopt', 'key', 'resume', 'format',
+  'maxEventBytes', 'allowOrigins', 'credentials', 'authorize', 'trustProxy',
 ];
 
 function distance(a: string, b: string): number {
@@ -169,6 +211,16 @@ export function resolveOptions(options: SSEStreamOptions | undefined, extra: rea
   if (o.resume !== undefined && typeof o.resume !== 'boolean') throw argValueError('`resume` must be a boolean');
   const format = o.format ?? 'sse';
   if (format !== 'sse' && format !== 'ndjson') throw argValueError(`\`format\` must be 'sse' or 'ndjson', got ${String(format)}`);
+  if (o.credentials !== undefined && typeof o.credentials !== 'boolean') throw argValueError('`credentials` must be a boolean');
+  const credentials = o.credentials ?? false;
+  if (credentials && o.allowOrigins === undefined) {
+    throw argValueError("`credentials: true` needs `allowOrigins` (the origins whose pages may send cookies), e.g. allowOrigins: ['https://app.example.com']");
+  }
+  const origins = o.allowOrigins === undefined ? undefined : compileOrigins(o.allowOrigins, credentials);
+  if (o.authorize !== undefined && typeof o.authorize !== 'function') {
+    throw argTypeError(`\`authorize\` must be a function (req) => boolean | Promise<boolean>, got ${o.authorize === null ? 'null' : typeof o.authorize}`);
+  }
+  const trust = o.trustProxy === undefined ? undefined : compileTrust(o.trustProxy);
   let finalHeaders = headers;
   let heartbeatMs = nonNegativeInt(o, 'heartbeatMs', 15000);
   if (format === 'ndjson') {
@@ -198,5 +250,10 @@ export function resolveOptions(options: SSEStreamOptions | undefined, extra: rea
     heartbeatMs,
     idleTimeoutMs: nonNegativeInt(o, 'idleTimeoutMs', 0),
     maxDurationMs: nonNegativeInt(o, 'maxDurationMs', 0),
+    maxEventBytes: nonNegativeInt(o, 'maxEventBytes', 0),
+    origins,
+    credentials,
+    authorize: o.authorize as ((req: never) => unknown) | undefined,
+    trust,
   };
 }

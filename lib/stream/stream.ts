@@ -12,11 +12,14 @@ import type { Sink, SinkKind } from './sink';
 import { pipe, type PipeOptions, type PipeResult } from './pipe';
 import { forward, type ForwardOptions, type ForwardResult, type Upstream } from './forward';
 import type { StreamSource } from './source';
+import { checkBytes, checkEventSize, effectiveMaxEventBytes } from './event-size';
 
 // Open streams of this thread by member id: a handle table (the core holds
 // membership), for the notifications and closeAll().
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any event map
 const streams = new Map<number, SSEStream<any>>();
+// The member id of a stream that never opened one: no live id is this large.
+const kNoMember = 0xffffffff;
 let hooked = false;
 
 /** Figures of one stream, kept by the core. */
@@ -59,16 +62,28 @@ export class SSEStream<E extends EventMap = EventMap> extends EventEmitter {
   /** @internal format: 'ndjson' (one JSON value a line, no SSE fields). */
   readonly ndjson: boolean;
   private readonly highWaterMark: number;
+  private readonly maxEventBytes: number | undefined;
   /** @internal The core's member id. */
   readonly memberId: number;
 
   /**
    * @internal Use createSSEStream(). Opens a held member in the core: sends
    * are queued there until a sink is attached or the socket adopted.
+   * `limits` null: a request refused before any stream existed; no member
+   * is opened (nothing counted in the core's figures), and the caller
+   * closes it at once (closeNow).
    */
-  constructor(lastEventId: string | undefined, limits: SinkLimits & { format?: 'sse' | 'ndjson' }, address?: string) {
+  constructor(lastEventId: string | undefined, limits: (SinkLimits & { format?: 'sse' | 'ndjson'; maxEventBytes?: number }) | null, address?: string) {
     super();
     this.lastEventId = lastEventId;
+    if (limits === null) {
+      this.ndjson = false;
+      this.highWaterMark = 0;
+      this.maxEventBytes = undefined;
+      this.memberId = kNoMember;
+      return;
+    }
+    this.maxEventBytes = limits.maxEventBytes;
     this.ndjson = limits.format === 'ndjson';
     this.highWaterMark = limits.highWaterMark;
     if (!hooked) {
@@ -138,13 +153,16 @@ export class SSEStream<E extends EventMap = EventMap> extends EventEmitter {
    * Queues one event. Returns true if it was queued below the high-water
    * mark; false above it (wait for 'drain'), when it was dropped by the
    * 'drop' policy, or when the stream is closed (then nothing throws).
-   * Throws a TypeError (with a `code`) naming a bad field; nothing is sent then.
+   * Throws a TypeError (with a `code`) naming a bad field, or a RangeError
+   * (ERR_OUT_OF_RANGE) for an event over `maxEventBytes`; nothing is sent then.
    */
   send(msg: MessageOf<E>): boolean;
   send(msg: SSEMessage): boolean {
     if (this.ndjson) return this.sendLine(msg);
     if (this.isClosed || this.closeRequested) return false;
-    return this.write(messageArgs(msg));
+    const args = messageArgs(msg);
+    checkEventSize(args, effectiveMaxEventBytes(this.maxEventBytes), 'send');
+    return this.write(args);
   }
 
   // NDJSON: `data` as one JSON line; the SSE fields have no place in it.
@@ -155,6 +173,7 @@ export class SSEStream<E extends EventMap = EventMap> extends EventEmitter {
     }
     if (msg.data === undefined) throw argValueError("send: an NDJSON line needs `data` (any JSON value)");
     const line = encodeNDJSON(msg.data);
+    checkBytes(line.length, effectiveMaxEventBytes(this.maxEventBytes), 'send');
     if (this.isClosed || this.closeRequested) return false;
     return native.sendBytes(this.memberId, line) === C.SendResult.SUCCESS;
   }
@@ -180,7 +199,9 @@ export class SSEStream<E extends EventMap = EventMap> extends EventEmitter {
     const text = this.rawDecoder.decode(bytes, { stream: true });
     if (text === '') return true;
     if (this.ndjson) return this.sendLine({ ...fields, data: text });
-    return this.write(messageArgs({ ...fields, data: text }));
+    const args = messageArgs({ ...fields, data: text });
+    checkEventSize(args, effectiveMaxEventBytes(this.maxEventBytes), 'sendRaw');
+    return this.write(args);
   }
 
   /**
