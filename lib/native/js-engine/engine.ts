@@ -320,16 +320,25 @@ export class Engine {
   }
 
   open(options: MemberOptions): number {
-    const m = new Member(this, this.nextId++, false, options, options.address);
+    const m = new Member(this, this.newId(), false, options, options.address);
     this.link(m);
     this.noteTimings(m);
     return m.id;
   }
 
   openFunction(): number {
-    const m = new Member(this, this.nextId++, true, undefined, undefined);
+    const m = new Member(this, this.newId(), true, undefined, undefined);
     this.link(m);
     return m.id;
+  }
+
+  // Ids are int32 in the records: past 2^31 - 1 they start again at 1,
+  // skipping ids still known (a closed member's id is free once reported).
+  private newId(): number {
+    do {
+      if (this.nextId > 0x7fffffff) this.nextId = 1;
+    } while (this.members.has(this.nextId++));
+    return this.nextId - 1;
   }
 
   get(id: number): Member | undefined {
