@@ -5,7 +5,7 @@
 // event has arrived. Server CPU (process.cpuUsage, user + system) from the
 // first send to the last byte received, divided by events x clients.
 //
-//   node bench/js-backend.mjs [--clients 200] [--events 2000] [--reps 3]
+//   node bench/js-backend.mjs [--clients 200] [--events 2000] [--reps 3] [--per-turn 20]
 //
 // Needs dist/ (npm run build:ts). Prints one table; asserts nothing.
 import { spawn } from 'node:child_process';
@@ -26,7 +26,7 @@ const opt = (name, dflt) => {
 const CLIENTS = opt('clients', 200);
 const EVENTS = opt('events', 2000);
 const REPS = opt('reps', 3);
-const PER_TURN = 20; // events sent per loop turn, as a busy producer would
+const PER_TURN = opt('per-turn', 20); // events sent per loop turn (20: a busy producer; 1: one event per turn)
 const PAYLOAD = 'x'.repeat(64);
 
 // The clients: N connections to `path`, each counting blank-line event ends;
@@ -149,7 +149,7 @@ for (let r = 0; r < REPS; r++) {
 }
 const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const row = (name) => median(results[name].map((x) => x.usPerDelivery));
-console.log(`node ${process.version}, ${CLIENTS} clients x ${EVENTS} events, median of ${REPS}; server CPU per delivery\n`);
+console.log(`node ${process.version}, ${CLIENTS} clients x ${EVENTS} events, ${PER_TURN} per loop turn, median of ${REPS}; server CPU per delivery\n`);
 console.log('| case | µs CPU / delivery | vs its res.write loop |');
 console.log('|---|---|---|');
 const pairs = [
