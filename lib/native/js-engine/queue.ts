@@ -15,7 +15,7 @@
 
 export class WriteQueue {
   /** Frames queued and not yet handed to the sink. */
-  private pending: Uint8Array[] = [];
+  private readonly pending: Uint8Array[] = [];
   private pendingBytes = 0;
   private pendingOwn = 0;
   /** Bytes of the one buffer with the sink (0: none). */
@@ -55,7 +55,7 @@ export class WriteQueue {
   /** Everything pending as one buffer for the sink (the frame itself when it is alone); the queue waits for ack(). */
   handOff(): Uint8Array {
     const out = this.pending.length === 1 ? this.pending[0] : concat(this.pending, this.pendingBytes);
-    this.pending = [];
+    this.pending.length = 0;
     this.handedBytes = this.pendingBytes;
     this.handedOwn = this.pendingOwn;
     this.pendingBytes = this.pendingOwn = 0;
@@ -93,7 +93,7 @@ export class WriteQueue {
   /** Policy 'drop': discards what is not yet with the sink; returns the frames dropped. */
   dropPending(now: number): number {
     const n = this.pending.length;
-    this.pending = [];
+    this.pending.length = 0;
     this.pendingBytes = this.pendingOwn = 0;
     // Judged afresh from now: a drop is not repeated every tick.
     this.aboveMs = now;
@@ -102,7 +102,7 @@ export class WriteQueue {
   }
 
   clear(): void {
-    this.pending = [];
+    this.pending.length = 0;
     this.pendingBytes = this.pendingOwn = this.handedBytes = this.handedOwn = 0;
     this.handed = false;
   }
