@@ -1,6 +1,8 @@
 // createParser: the shape of eventsource-parser 4.x over the core's WHATWG
 // parser. One native call per feed(); the callbacks are replayed here from
-// the records the core wrote (see native/addon/parser_binding.cc).
+// the records the core wrote (see native/addon/parser_binding.cc). On the
+// TypeScript backend it is the client's parser (lib/client/parser-ts.ts),
+// held to the core's by the same vectors.
 import { backend, native } from './binding';
 import { createParser as createTsParser } from '../client/parser-ts';
 
