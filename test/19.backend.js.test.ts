@@ -147,11 +147,19 @@ test('a queue that the sink keeps taking is never slow, however much is broadcas
   expect(h.got.join('').split('event: e\n').length - 1).toBe(h.b.stats().broadcasts);
 });
 
-test('heartbeats after heartbeatMs unwritten; idleTimeoutMs closes gracefully (ETIMEDOUT) once the queue is handed over', async () => {
-  const h = open({ heartbeatMs: 20, idleTimeoutMs: 150 });
+test('a heartbeat after each heartbeatMs with nothing written', async () => {
+  const h = open({ heartbeatMs: 20 });
   await eventually(() => h.got.length >= 2, 'two heartbeats');
   expect(new Set(h.got)).toEqual(new Set([': keepalive\n\n']));
-  await eventually(() => h.closes.length === 1, 'the idle close');
-  expect(h.closes).toEqual([h.b.constants.Errno.ETIMEDOUT]);
   expect(h.b.stats().heartbeatsSent).toBeGreaterThanOrEqual(2);
+  h.b.close(h.id, false);
+});
+
+test('idleTimeoutMs closes gracefully (ETIMEDOUT) when no event was sent for that long', async () => {
+  const h = open({ idleTimeoutMs: 100 });
+  send(h, 'one');
+  await eventually(() => h.closes.length === 1, 'the idle close');
+  expect(h.got).toEqual(['data: one\n\n']);
+  expect(h.closes).toEqual([h.b.constants.Errno.ETIMEDOUT]);
+  expect(h.b.stats().closedTimeout).toBe(1);
 });
