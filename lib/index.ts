@@ -1,4 +1,6 @@
 // sse-native: the public API.
+export { backend } from './native/binding';
+export type { Backend } from './native/binding';
 export { encodeEvent, encodeNDJSON } from './native/encoder';
 export type { SSEMessage, EventMap, TypedMessage, MessageOf } from './native/encoder';
 export { createParser, ParseError } from './native/parser';

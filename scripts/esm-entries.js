@@ -11,7 +11,7 @@ const path = require('node:path');
 
 const dist = path.join(__dirname, '..', 'dist');
 /** The entries package.json's `exports` points `import` at. */
-const kEntries = ['index', 'node-client', 'client/browser', 'react/index'];
+const kEntries = ['index', 'index-js', 'node-client', 'client/browser', 'react/index'];
 
 function namesOf(entry) {
   const file = path.join(dist, `${entry}.js`);

@@ -5,8 +5,8 @@
 //      or an earlier source build): done, nothing compiled;
 //   2. otherwise compile from the shipped sources with node-gyp (python3, make,
 //      a C++17 compiler);
-//   3. if that fails too: one warning, exit 0. sse-native then reports the
-//      native backend unavailable when loaded (see docs/install.md).
+//   3. if that fails too: one warning, exit 0. sse-native then runs on its
+//      TypeScript backend and warns once when loaded (see docs/install.md).
 // In a checkout (lib/ present) or with --build-from-source it always compiles,
 // and a failed compile fails the install: contributors need the addon. A
 // checkout also gets dist/ (tsc + ESM entries) here, in place of a `prepare`
@@ -55,7 +55,8 @@ function main() {
     [
       '',
       `sse-native: WARNING: no prebuilt binary fits ${process.platform}-${process.arch} and compiling from source failed`,
-      '  (output above), so the native backend is unavailable. The install itself succeeded.',
+      '  (output above), so the native backend is unavailable. The install itself succeeded: sse-native runs on',
+      '  its TypeScript backend (the same API over res.write and web streams; it warns once at load, SSE_NATIVE=js silences it).',
       '  To get the native backend: install python3, make and a C++17 compiler, then `npm rebuild sse-native`.',
       '  See node_modules/sse-native/docs/install.md.',
       '',

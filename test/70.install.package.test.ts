@@ -116,3 +116,31 @@ test('package.json: license, repository, engines, Node-API version, no os/cpu th
   expect(pkg.scripts.prepare).toBeUndefined();
   expect(pkg.scripts.install).toBe('node scripts/install.js');
 });
+
+test('exports: browser, worker, edge-light, deno and bun resolve the root to the TypeScript-backend entry, which never loads the addon', () => {
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+  const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+  for (const f of ['dist/index-js.js', 'dist/index-js.mjs', 'dist/index-js.d.ts', 'dist/index-js.d.mts']) {
+    expect({ f, shipped: files.includes(f) }).toEqual({ f, shipped: true });
+  }
+  const env = { ...process.env };
+  delete env.SSE_NATIVE;
+  for (const condition of ['browser', 'worker', 'edge-light', 'deno', 'bun']) {
+    // Ahead of react-server/webpack/import/require, with types for both module kinds.
+    expect(Object.keys(pkg.exports['.']).indexOf(condition)).toBeLessThan(Object.keys(pkg.exports['.']).indexOf('react-server'));
+    expect(pkg.exports['.'][condition]).toEqual({
+      import: { types: './dist/index-js.d.mts', default: './dist/index-js.mjs' },
+      require: { types: './dist/index-js.d.ts', default: './dist/index-js.js' },
+    });
+    // The package resolved by name (self-reference) under that condition, in a fresh process.
+    const probe =
+      "const m = require('sse-native'); const loaded = Object.keys(require.cache);" +
+      "console.log(JSON.stringify({ backend: m.backend, entry: require.resolve('sse-native'), loader: loaded.some((f) => /native[\\\\/]load\\.js$|\\.node$/.test(f)), frame: m.encodeEvent({ data: 'x' }).toString() }))";
+    const r = spawnSync(process.execPath, [`--conditions=${condition}`, '-e', probe], { cwd: repoRoot, env, encoding: 'utf8', timeout: 30_000 });
+    expect({ condition, status: r.status, err: r.stderr }).toEqual({ condition, status: 0, err: '' });
+    expect(JSON.parse(r.stdout)).toEqual({ backend: 'js', entry: path.join(repoRoot, 'dist', 'index-js.js'), loader: false, frame: 'data: x\n\n' });
+  }
+  // Without a condition: the addon.
+  const plain = spawnSync(process.execPath, ['-p', "require('sse-native').backend"], { cwd: repoRoot, env, encoding: 'utf8', timeout: 30_000 });
+  expect(plain.stdout.trim()).toBe('native');
+});

@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SSEError, argTypeError } from '../common/errors';
 import { limitError, overLimit, rateError, refusalError, retryAfterSeconds, takeConnectToken } from '../hub/limits';
 import { registerConnection } from '../hub/hub';
-import { native } from '../native/binding';
+import { backend, native } from '../native/binding';
 import type { EventMap } from '../native/encoder';
 import { resolveOptions, type ResolvedOptions, type SSEStreamOptions } from '../stream/options';
 import { askAuthorize, authorizeNow, clientAddress, isRefusal, originHeaders, type Refusal } from '../stream/access';
@@ -123,7 +123,7 @@ function openStream(req: Req, res: Res, opts: ResolvedOptions, asked: Refusal | 
   const closing = wantsClose(req);
   // Validated before anything counts or is written: both sinks refuse the
   // same headers.
-  const fdOrReason = opts.adopt ? adoptableFd(req, res) : 'adopt: false';
+  const fdOrReason = !opts.adopt ? 'adopt: false' : backend === 'js' ? 'the TypeScript backend' : adoptableFd(req, res);
   const head = typeof fdOrReason === 'number' ? buildHead(res, opts, closing) : undefined;
   if (head === undefined) responseHeaders(res, opts, req.httpVersionMajor === 2, closing);
   const address = clientAddress((req as IncomingMessage).socket?.remoteAddress, req.headers['x-forwarded-for'], opts.trust);

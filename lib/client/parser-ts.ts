@@ -32,6 +32,13 @@ export function createParser(config: ParserConfig): EventSourceParser {
   let lastWasCr = false; // a CR ended the previous text: skip one LF
   let skipping = false; // dropping the rest of a line up to its break (see lineMayMatter)
   let line = ''; // incomplete line carried across feeds
+  // UTF-8 bytes of `line` and of data[0, dataCounted), counted once as they
+  // grow (both only grow by appending until reset): recounting a
+  // multi-megabyte line on every feed was quadratic.
+  let lineBytes = 0;
+  let dataCounted = 0;
+  let dataBytes = 0;
+  let lineMatters = false; // the buffered line's start was seen to be a field that may matter
   let data = '';
   let hasData = false;
   let eventType = '';
@@ -41,6 +48,7 @@ export function createParser(config: ParserConfig): EventSourceParser {
 
   function clearBlock(): void {
     data = '';
+    dataCounted = dataBytes = 0;
     hasData = false;
     eventType = '';
     hasEvent = false;
@@ -73,6 +81,7 @@ export function createParser(config: ParserConfig): EventSourceParser {
         if (hasData) data += '\n' + value;
         else {
           data = value;
+          dataCounted = dataBytes = 0;
           hasData = true;
         }
         return;
@@ -127,6 +136,7 @@ export function createParser(config: ParserConfig): EventSourceParser {
       if (hasData) data += '\n' + value;
       else {
         data = value;
+        dataCounted = dataBytes = 0;
         hasData = true;
       }
       return;
@@ -186,7 +196,10 @@ export function createParser(config: ParserConfig): EventSourceParser {
       }
       const eol = cr < lf ? cr : lf;
       if (eol === end) {
-        line += text.slice(pos);
+        const rest = text.slice(pos);
+        line += rest;
+        // Counted here, on the flat piece: `line` itself is a rope.
+        if (maxBufferSize !== undefined) lineBytes += utf8Length(rest, 0);
         break;
       }
       if (line === '') {
@@ -194,6 +207,8 @@ export function createParser(config: ParserConfig): EventSourceParser {
       } else {
         const whole = line + text.slice(pos, eol);
         line = '';
+        lineBytes = 0;
+        lineMatters = false;
         processLine(whole, 0, whole.length);
       }
       pos = eol + 1;
@@ -223,7 +238,9 @@ export function createParser(config: ParserConfig): EventSourceParser {
     const units = line.length + data.length;
     if (units * 3 <= limit) return false; // a UTF-16 unit is at most 3 UTF-8 bytes
     if (units > limit) return true; // and at least 1 (a pair is 4 bytes)
-    return utf8Length(line) + utf8Length(data) > limit;
+    dataBytes += utf8Length(data, dataCounted);
+    dataCounted = data.length;
+    return lineBytes + dataBytes > limit;
   }
 
   function terminate(): void {
@@ -233,6 +250,8 @@ export function createParser(config: ParserConfig): EventSourceParser {
     lastWasCr = false;
     skipping = false;
     line = '';
+    lineBytes = 0;
+    lineMatters = false;
     clearBlock();
     if (onError !== undefined) {
       onError(new ParseError(`Buffered data exceeded max buffer size of ${maxBufferSize} bytes`, { type: 'max-buffer-size-exceeded' }));
@@ -254,9 +273,14 @@ export function createParser(config: ParserConfig): EventSourceParser {
       }
       if (text !== '') processText(text);
       // Decided once per feed, on what would stay buffered until the next one.
-      if (line !== '' && !lineMayMatter(line, onComment !== undefined)) {
-        line = '';
-        skipping = true;
+      if (line !== '' && !lineMatters) {
+        if (!lineMayMatter(line, onComment !== undefined)) {
+          line = '';
+          lineBytes = 0;
+          skipping = true;
+        } else if (line.length > 6) {
+          lineMatters = true; // past "retry:", longer lines cannot change the answer
+        }
       }
       // Checked once per feed, like the core: only what stays buffered counts.
       if (maxBufferSize !== undefined && overLimit(maxBufferSize)) terminate();
@@ -267,11 +291,15 @@ export function createParser(config: ParserConfig): EventSourceParser {
         // End of stream: a truncated character decodes to U+FFFD.
         const pendingLine = line + decoder.decode();
         line = '';
+        lineBytes = 0;
+        lineMatters = false;
         if (pendingLine !== '') processLine(pendingLine, 0, pendingLine.length);
       }
       decoder = new TextDecoder('utf-8', { ignoreBOM: true });
       bytesPending = false;
       line = '';
+      lineBytes = 0;
+      lineMatters = false;
       clearBlock();
       bomChecked = false;
       lastWasCr = false;
@@ -334,9 +362,10 @@ function mayEndInsideCharacter(bytes: Uint8Array, before: boolean): boolean {
   return n < 3 ? true : false;
 }
 
-function utf8Length(s: string): number {
+/** UTF-8 bytes of s from unit `from` on (`from` never splits a pair: pieces end at line breaks or whole decoded text). */
+function utf8Length(s: string, from: number): number {
   let bytes = 0;
-  for (let i = 0; i < s.length; i++) {
+  for (let i = from; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c < 0x80) bytes += 1;
     else if (c < 0x800) bytes += 2;

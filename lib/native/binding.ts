@@ -1,180 +1,70 @@
-// The only file that loads the addon. Everything native goes through the
-// object exported here; nothing else in lib/ calls `require` on a .node file.
-// At load the addon is given the package's error factory (its one throw
-// site makes our TypeError/RangeError/SSEError, with codes, in the caller's
-// realm) and exports the core's constants, so no enum is copied by hand.
+// The one place the engine is chosen, and the only file that loads the
+// addon. Everything native goes through the object exported here; nothing
+// else in lib/ calls `require` on a .node file. At load the addon is given
+// the package's error factory (its one throw site makes our TypeError/
+// RangeError/SSEError, with codes, in the caller's realm) and exports the
+// core's constants, so no enum is copied by hand.
+//
+// The engine is the addon, or the TypeScript twin (lib/native/js-engine)
+// when SSE_NATIVE=js, when the JS entry was imported (package.json's
+// browser/worker/edge-light/deno/bun conditions), or when the addon cannot
+// load: then one warning says why and how to fix it (SSE_NATIVE=js or
+// SSE_NATIVE_QUIET=1 silence it; SSE_NATIVE=native makes the failure throw).
 import { makeError } from '../common/errors';
-import { loadAddon } from './load';
+import type { NativeBinding, NativeConstants } from './binding-types';
+import { jsPreferred } from './backend-choice';
+import { createJsBinding } from './js-engine';
 
-/** Member options given to open(); validated by lib/stream/options.ts. */
-export interface MemberOptions {
-  highWaterMark: number;
-  maxBuffered: number;
-  slowConsumerMs: number;
-  /** constants.Policy */
-  policy: number;
-  heartbeatMs: number;
-  idleTimeoutMs: number;
-  maxDurationMs: number;
-  /** The client address counted for maxConnectionsPerAddress. */
-  address?: string | undefined;
+export type * from './binding-types';
+
+/** Which engine serves this process: the C++ addon, or the TypeScript backend. */
+export type Backend = 'native' | 'js';
+
+function env(name: string): string {
+  const e = typeof process === 'object' && process !== null ? process.env : undefined;
+  return (e?.[name] ?? '').trim().toLowerCase();
 }
 
-/** One row of the core's status table (native/core/status.h). */
-export interface StatusInfo {
-  name: string;
-  code: string;
-  kind: 'TypeError' | 'RangeError' | 'SSEError' | '';
-  text: string;
+function warnFallback(err: unknown): void {
+  const why = String((err as Error)?.message ?? err);
+  const text =
+    'sse-native: the native addon could not be loaded; using the TypeScript backend ' +
+    '(the same API over res.write and web streams, without socket adoption).\n' +
+    `${why}\n` +
+    '  Set SSE_NATIVE=js to choose the TypeScript backend without this warning (or SSE_NATIVE_QUIET=1), ' +
+    'or SSE_NATIVE=native to make this an error.';
+  if (typeof process === 'object' && typeof process.emitWarning === 'function') {
+    process.emitWarning(text, { code: 'SSE_NATIVE_FALLBACK' });
+  } else {
+    console.warn(text);
+  }
 }
 
-export interface NativeConstants {
-  SendResult: { SUCCESS: number; BACKPRESSURE: number; DROPPED: number; CLOSED: number };
-  Policy: { CLOSE: number; DROP: number };
-  Notify: { DRAIN: number; CLOSE: number; DATA: number; DATA_ACCEPTED: number };
-  Join: { JOINED: number; JOINED_AFTER_GAP: number; ALREADY: number; CLOSED: number };
-  Errno: { EOF: number; ENOBUFS: number; ETIMEDOUT: number; ECONNRESET: number; EPIPE: number; ECANCELED: number };
-  Status: Record<string, number>;
-  statuses: StatusInfo[];
+function choose(): { binding: NativeBinding; backend: Backend } {
+  const want = env('SSE_NATIVE');
+  if (want === 'js' || jsPreferred()) return { binding: createJsBinding(), backend: 'js' };
+  let addon: NativeBinding;
+  try {
+    // Required here, not imported: the JS entry never reaches the loader.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { loadAddon } = require('./load') as typeof import('./load');
+    addon = loadAddon() as NativeBinding;
+  } catch (err) {
+    if (want === 'native') throw err;
+    if (env('SSE_NATIVE_QUIET') === '' || env('SSE_NATIVE_QUIET') === '0') warnFallback(err);
+    return { binding: createJsBinding(), backend: 'js' };
+  }
+  addon.setErrorFactory(makeError);
+  return { binding: addon, backend: 'native' };
 }
 
-/** Shape of the compiled addon (native/addon). Private to the package. */
-export interface NativeBinding {
-  readonly constants: NativeConstants;
-  setErrorFactory(fn: (kind: string, code: string, message: string) => Error): void;
+const chosen = choose();
 
-  // The encoder and parser (native/addon/encoder_binding.cc, parser_binding.cc).
-  /** Bytes written (> 0), or 0 if it does not fit (lastNeeded() tells the size); throws for a bad field. */
-  encodeEventInto(
-    pool: Uint8Array,
-    offset: number,
-    event: string | undefined,
-    data: string | undefined,
-    id: string | undefined,
-    retry: number | undefined,
-    comment: string | undefined,
-  ): number;
-  lastNeeded(): number;
-  encodeNDJSON(json: string): Buffer;
-  NativeParser: new (maxBufferSize: number, comments: boolean) => NativeParserHandle;
+/** The engine: the addon's exports, or the TypeScript engine with the same shape. */
+export const native: NativeBinding = chosen.binding;
 
-  // Members (native/addon/engine_binding.cc).
-  /** The response head bytes; throws a TypeError with a code naming a bad header. */
-  buildHead(status: number, reason: string, names: string[], values: string[]): Buffer;
-  /** A new held external member; returns its id. */
-  open(options: MemberOptions): number;
-  /** A new function member; returns its id. */
-  openFunction(): number;
-  /** Turns a held member into a socket member: 0, or a negative libuv error code (member unchanged). */
-  adoptSocket(id: number, fd: number, head: Uint8Array): number;
-  /** A held member's sink is ready: queued bytes are handed over from now on. */
-  attach(id: number): void;
-  /** The sink took the last buffer handed to it. */
-  ack(id: number): void;
-  /** The external sink's client left (Errno.EOF) or failed. */
-  gone(id: number, status: number): void;
-  /** constants.SendResult; throws for a bad field. */
-  send(
-    id: number,
-    event: string | undefined,
-    data: string | undefined,
-    eventId: string | undefined,
-    retry: number | undefined,
-    comment: string | undefined,
-  ): number;
-  sendBytes(id: number, bytes: Uint8Array): number;
-  flush(id: number): void;
-  close(id: number, graceful: boolean): void;
-  bufferedAmount(id: number): number;
-  closeAll(graceful: boolean): void;
-  /**
-   * fn gets [id, kind, status] * n once per loop turn (constants.Notify);
-   * a DATA record's status indexes `buffers`. fn sets a DATA record's kind
-   * to DATA_ACCEPTED when its sink took the bytes at once.
-   */
-  setNotify(fn: (records: Int32Array, n: number, buffers: Buffer[]) => void): void;
-  setLimits(limits: { maxConnections?: number; maxPerKey?: number; maxPerAddress?: number }): void;
-  /** constants.Status: 0 when a stream from `address` joining `keys` may open. */
-  checkLimits(address: string | undefined, keys: readonly string[]): number;
-  stats(): EngineStats;
-  /** Figures of a live member (also while its close is reported), or undefined. */
-  memberStats(id: number): { events: number; bytes: number; timeToFirstEventMs: number; durationMs: number } | undefined;
-  errName(code: number): string;
+/** 'native' when the C++ addon serves this process, 'js' for the TypeScript backend. */
+export const backend: Backend = chosen.backend;
 
-  // The hub (native/addon/hub_binding.cc), the only registry.
-  hubConfigure(key: string, maxEvents: number, maxAgeMs: number): void;
-  /** constants.Join */
-  hubJoin(key: string, id: number, lastEventId: string | undefined): number;
-  hubLeave(key: string, id: number): boolean;
-  /** Keys the member is in. */
-  memberKeyCount(id: number): number;
-  /** Members reached, or [members, ...function member ids] when the key has function members. */
-  hubBroadcast(
-    key: string,
-    event: string | undefined,
-    data: string | undefined,
-    id: string | undefined,
-    retry: number | undefined,
-    comment: string | undefined,
-  ): number | Int32Array | undefined;
-  /** Members of `key`; without one, distinct members of every key. */
-  hubCount(key?: string): number;
-  /** Members of `key` whose queue is above their high-water mark. */
-  hubPressure(key: string): number;
-  /** Members per key, for every key with members. */
-  hubKeys(): Record<string, number>;
-  /** fn gets broadcasts published on other threads, for this thread's function members. */
-  setRemote(
-    fn: (key: string, ids: Int32Array, event: string | undefined, data: string | undefined, id: string | undefined, retry: number | undefined) => void,
-  ): void;
-}
-
-export interface EngineStats {
-  connectionsOpen: number;
-  connectionsAdopted: number;
-  streamsOpened: number;
-  bytesWritten: number;
-  heartbeatsSent: number;
-  drops: number;
-  slowConsumerCloses: number;
-  tryWrites: number;
-  queuedWrites: number;
-  handoffs: number;
-  notificationBatches: number;
-  eventsSent: number;
-  refused: number;
-  timerVisits: number;
-  broadcasts: number;
-  replayedEvents: number;
-  replayGaps: number;
-  hubMembers: number;
-  closedByServer: number;
-  closedClientGone: number;
-  closedSlowConsumer: number;
-  closedTimeout: number;
-  closedError: number;
-  timeToFirstEvent: NativeHistogram;
-  streamDuration: NativeHistogram;
-}
-
-/** A histogram of the core (native/core/stats.h): counts[i] <= boundsMs[i], the last one above all. */
-export interface NativeHistogram {
-  boundsMs: number[];
-  counts: number[];
-  sumMs: number;
-  count: number;
-}
-
-/** A core parser: feed() returns the text of the records it wrote to `records`. */
-export interface NativeParserHandle {
-  feed(chunk: string | Uint8Array): string;
-  reset(consume: boolean): string;
-  readonly records: Int32Array;
-}
-
-// lib/native/load.ts: node-gyp-build over the package directory, errors that name the fix.
-export const native: NativeBinding = loadAddon() as NativeBinding;
-native.setErrorFactory(makeError);
-
-/** The core's constants (exported by the addon at init). */
+/** The core's constants (exported by the addon at init, or the TypeScript engine's copy). */
 export const C: NativeConstants = native.constants;

@@ -1,7 +1,10 @@
 // createParser: the shape of eventsource-parser 4.x over the core's WHATWG
 // parser. One native call per feed(); the callbacks are replayed here from
-// the records the core wrote (see native/addon/parser_binding.cc).
-import { native } from './binding';
+// the records the core wrote (see native/addon/parser_binding.cc). On the
+// TypeScript backend it is the client's parser (lib/client/parser-ts.ts),
+// held to the core's by the same vectors.
+import { backend, native } from './binding';
+import { createParser as createTsParser } from '../client/parser-ts';
 
 // One ParseError class for both parsers (this one and the browser build's),
 // so `instanceof` holds whichever produced it.
@@ -18,6 +21,8 @@ const ERROR_TYPES: ParseErrorType[] = ['invalid-retry', 'unknown-field', 'max-bu
 
 /** Creates an incremental Server-Sent Events parser (eventsource-parser compatible). */
 export function createParser(config: ParserConfig): EventSourceParser {
+  // The TypeScript backend parses with the client's twin of the core's parser.
+  if (backend === 'js') return createTsParser(config);
   checkParserConfig(config);
   const { onEvent, onId, onRetry, onComment, onError, maxBufferSize } = config;
   // Without onComment the core neither reports comments nor keeps a partial one.

@@ -76,6 +76,9 @@ export function bareEnv(bin: string): NodeJS.ProcessEnv {
   // Nothing from this checkout's npm run (if any) may leak into the app's install.
   for (const k of Object.keys(env)) if (k.startsWith('npm_')) delete env[k];
   delete env.SSE_NATIVE_PREBUILD;
+  // The backend is the app's default unless a test sets it (the Jest projects set it for themselves).
+  delete env.SSE_NATIVE;
+  delete env.SSE_NATIVE_QUIET;
   return env;
 }
 

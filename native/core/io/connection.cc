@@ -1,9 +1,11 @@
 #include "core/io/connection.h"
 #include "core/io/flush_trace.h"
 
+#ifndef _WIN32
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#endif
 #ifdef __linux__
 #include <sys/epoll.h>
 #endif
@@ -16,6 +18,15 @@
 #include <string_view>
 #include <utility>
 
+// Windows has no mmap (and no adoption): connections come from operator new.
+#if defined(_WIN32) || defined(__SANITIZE_ADDRESS__)
+#define SSE_PLAIN_ALLOC 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SSE_PLAIN_ALLOC 1
+#endif
+#endif
+
 namespace sse {
 
 namespace {
@@ -23,6 +34,7 @@ uint32_t clampMs(uint64_t ms) {
   return ms > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(ms);
 }
 
+#ifndef SSE_PLAIN_ALLOC
 // Fixed-size slots carved from 256 KiB slabs mapped straight from the
 // kernel: inside malloc's heap, long-lived slabs would sit at its top and
 // keep it from giving back the memory of the embedder's per-request work.
@@ -67,15 +79,8 @@ ConnectionSlab& slab() {
   thread_local ConnectionSlab s;
   return s;
 }
+#endif  // SSE_PLAIN_ALLOC
 }  // namespace
-
-#if defined(__SANITIZE_ADDRESS__)
-#define SSE_PLAIN_ALLOC 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SSE_PLAIN_ALLOC 1
-#endif
-#endif
 
 #ifdef SSE_PLAIN_ALLOC
 // Under AddressSanitizer every connection is its own allocation, so a use
@@ -118,6 +123,12 @@ Connection::~Connection() = default;
 // On failure nothing is left open except a handle that must be closed
 // (state_ tells: kClosing when the caller must wait for failedAdoptCloseCb).
 int Connection::openSocket(int fd) {
+#ifdef _WIN32
+  // Adoption duplicates a POSIX fd; on Windows every stream keeps Node's
+  // socket and writes through the embedder's sink.
+  (void)fd;
+  return UV_ENOTSUP;
+#else
   int dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (dup < 0) return uv_translate_sys_error(errno);
 #ifdef __linux__
@@ -147,6 +158,7 @@ int Connection::openSocket(int fd) {
   }
   kind_ = MemberKind::kSocket;
   return 0;
+#endif  // _WIN32
 }
 
 int Connection::adopt(LoopContext* ctx, int fd,

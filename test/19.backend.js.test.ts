@@ -1,0 +1,165 @@
+// The TypeScript engine (lib/native/js-engine) on its own, with a sink that
+// takes or refuses what it is handed: the addon's constants, the records
+// format, and the slow-consumer rules it shares with the core:
+// backpressure above highWaterMark, maxBuffered counting only a member's
+// own bytes and judged after a write attempt, slowConsumerMs for a stalled
+// queue of broadcasts. Runs in both Jest projects.
+import type { MemberOptions, NativeBinding } from '../lib/native/binding-types';
+import { backend } from '../lib/native/binding';
+import { createJsBinding } from '../lib/native/js-engine';
+import { loadAddon } from '../lib/native/load';
+import { eventually } from './helpers/server';
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+interface Harness {
+  b: NativeBinding;
+  id: number;
+  /** What the sink was handed, as text. */
+  got: string[];
+  drains: number;
+  closes: number[];
+  /** Whether the sink takes a hand-off at once (else it holds it until b.ack). */
+  accept: boolean;
+}
+
+function open(options: Partial<MemberOptions>): Harness {
+  const b = createJsBinding();
+  const N = b.constants.Notify;
+  const h: Harness = { b, id: 0, got: [], drains: 0, closes: [], accept: true };
+  b.setNotify((records, n, buffers) => {
+    for (let i = 0; i < n; i++) {
+      if (records[i * 3] !== h.id) continue;
+      const kind = records[i * 3 + 1];
+      if (kind === N.DATA) {
+        h.got.push(Buffer.from(buffers[records[i * 3 + 2]]).toString());
+        if (h.accept) records[i * 3 + 1] = N.DATA_ACCEPTED;
+      } else if (kind === N.DRAIN) {
+        h.drains++;
+      } else if (kind === N.CLOSE) {
+        h.closes.push(records[i * 3 + 2]);
+      }
+    }
+  });
+  h.id = b.open({ highWaterMark: 1024, maxBuffered: 4096, policy: b.constants.Policy.CLOSE, heartbeatMs: 0, idleTimeoutMs: 0, maxDurationMs: 0, ...options });
+  b.attach(h.id);
+  return h;
+}
+
+const send = (h: Harness, data: string) => h.b.send(h.id, undefined, data, undefined, undefined, undefined);
+
+test('the backend is the one the Jest project asked for (SSE_NATIVE)', () => {
+  expect(backend).toBe(process.env.SSE_NATIVE === 'js' ? 'js' : 'native');
+});
+
+test("the TypeScript engine's constants and status table are the addon's", () => {
+  const addon = loadAddon() as NativeBinding;
+  expect(JSON.parse(JSON.stringify(createJsBinding().constants))).toEqual(JSON.parse(JSON.stringify(addon.constants)));
+  const js = createJsBinding();
+  for (const code of Object.values(addon.constants.Errno)) expect(js.errName(code)).toBe(addon.errName(code));
+});
+
+test('a bad field is refused with the addon error (class, code, text); nothing is queued', () => {
+  const h = open({});
+  expect(() => h.b.send(h.id, 'a\nb', 'x', undefined, undefined, undefined)).toThrow(
+    expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE', message: '`event` must not contain CR or LF' }),
+  );
+  expect(() => h.b.hubBroadcast('k', undefined, 'x', 'a\0', undefined, undefined)).toThrow('broadcast: `id` must not contain CR, LF or NUL');
+  expect(h.b.bufferedAmount(h.id)).toBe(0);
+});
+
+test('above highWaterMark a send returns backpressure; one event larger than maxBuffered is handed over, not dropped or closed; drain follows', async () => {
+  const h = open({});
+  const R = h.b.constants.SendResult;
+  expect(send(h, 'a')).toBe(R.SUCCESS);
+  expect(send(h, 'x'.repeat(10_000))).toBe(R.BACKPRESSURE);
+  await turn();
+  expect(h.got).toEqual([`data: a\n\ndata: ${'x'.repeat(10_000)}\n\n`]);
+  expect(h.closes).toEqual([]);
+  expect(h.drains).toBe(1);
+  expect(h.b.bufferedAmount(h.id)).toBe(0);
+  expect(h.b.memberStats(h.id)).toMatchObject({ events: 2, bytes: h.got[0].length });
+});
+
+test("'close': own bytes past maxBuffered with a sink that took nothing since the last write attempt close the member (ENOBUFS)", async () => {
+  const h = open({});
+  h.accept = false;
+  send(h, 'x'.repeat(3000));
+  await turn();
+  expect(h.got).toHaveLength(1); // handed over: the sink took it into its hands
+  h.b.ack(h.id); // and wrote it
+  send(h, 'y'.repeat(6000));
+  await turn();
+  // 6 KB own, over maxBuffered, but handed over at this attempt: not slow.
+  expect(h.got).toHaveLength(2);
+  expect(h.closes).toEqual([]);
+  send(h, 'z');
+  await turn();
+  // The sink took nothing since: the policy applies at once.
+  expect(h.closes).toEqual([h.b.constants.Errno.ENOBUFS]);
+  expect(h.b.stats()).toMatchObject({ slowConsumerCloses: 1, closedSlowConsumer: 1, connectionsOpen: 0 });
+});
+
+test("'drop': the bytes not yet handed to the sink are discarded, the member stays open, drain and later events follow", async () => {
+  const h = open({ policy: 1 });
+  h.accept = false;
+  send(h, 'first');
+  await turn();
+  send(h, 'x'.repeat(3000));
+  send(h, 'y'.repeat(3000));
+  await turn();
+  expect(h.closes).toEqual([]);
+  expect(h.b.stats().drops).toBe(2);
+  expect(h.b.bufferedAmount(h.id)).toBe('data: first\n\n'.length);
+  h.accept = true;
+  h.b.ack(h.id);
+  expect(send(h, 'after')).toBe(h.b.constants.SendResult.SUCCESS);
+  await turn();
+  expect(h.got).toEqual(['data: first\n\n', 'data: after\n\n']);
+  expect(h.drains).toBe(1);
+});
+
+test('broadcast frames do not count toward maxBuffered; a stalled queue above highWaterMark closes after slowConsumerMs', async () => {
+  const h = open({ slowConsumerMs: 500 });
+  expect(h.b.hubJoin('k', h.id, undefined)).toBe(h.b.constants.Join.JOINED);
+  h.accept = false;
+  for (let i = 0; i < 10; i++) expect(h.b.hubBroadcast('k', undefined, 'b'.repeat(1000), undefined, undefined, undefined)).toBe(1);
+  await turn(); // handed over, never taken
+  for (let i = 0; i < 10; i++) h.b.hubBroadcast('k', undefined, 'b'.repeat(1000), undefined, undefined, undefined);
+  await turn(); // judged: no own bytes
+  // 20 KB queued, five times maxBuffered, all shared: still open.
+  expect(h.b.bufferedAmount(h.id)).toBeGreaterThan(4096 * 4);
+  expect(h.closes).toEqual([]);
+  await eventually(() => h.closes.length === 1, 'the slow-consumer close');
+  expect(h.closes).toEqual([h.b.constants.Errno.ENOBUFS]);
+  expect(h.b.hubCount('k')).toBe(0);
+});
+
+test('a queue that the sink keeps taking is never slow, however much is broadcast', async () => {
+  const h = open({ slowConsumerMs: 50 });
+  h.b.hubJoin('k', h.id, undefined);
+  const until = Date.now() + 200;
+  while (Date.now() < until) {
+    for (let i = 0; i < 10; i++) h.b.hubBroadcast('k', 'e', 'b'.repeat(500), undefined, undefined, undefined);
+    await turn();
+  }
+  expect(h.closes).toEqual([]);
+  expect(h.got.join('').split('event: e\n').length - 1).toBe(h.b.stats().broadcasts);
+});
+
+test('a heartbeat after each heartbeatMs with nothing written', async () => {
+  const h = open({ heartbeatMs: 20 });
+  await eventually(() => h.got.length >= 2, 'two heartbeats');
+  expect(new Set(h.got)).toEqual(new Set([': keepalive\n\n']));
+  expect(h.b.stats().heartbeatsSent).toBeGreaterThanOrEqual(2);
+  h.b.close(h.id, false);
+});
+
+test('idleTimeoutMs closes gracefully (ETIMEDOUT) when no event was sent for that long', async () => {
+  const h = open({ idleTimeoutMs: 100 });
+  send(h, 'one');
+  await eventually(() => h.closes.length === 1, 'the idle close');
+  expect(h.got).toEqual(['data: one\n\n']);
+  expect(h.closes).toEqual([h.b.constants.Errno.ETIMEDOUT]);
+  expect(h.b.stats().closedTimeout).toBe(1);
+});
