@@ -24,9 +24,9 @@ const base = {
 /** The suites run on the TypeScript backend too (test/NN prefixes). */
 const kJsSuites = [
   '01', '03', '19', // protocol vectors, the backend itself
-  '10', '11', '12', '13', '15', '16', '18', // streams
+  '10', '11', '12', '13', '14', '15', '16', '18', // streams
   '30', '32', '33', '34', '35', // clients
-  '50', '51', '52', '53', '55', '56', '57', '60', '61', '62', '63', // hub, metrics, ndjson
+  '50', '51', '52', '53', '54', '55', '56', '57', '60', '61', '62', '63', // hub, metrics, ndjson
 ];
 
 module.exports = {

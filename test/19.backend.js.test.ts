@@ -1,9 +1,9 @@
 // The TypeScript engine (lib/native/js-engine) on its own, with a sink that
 // takes or refuses what it is handed: the addon's constants, the records
 // format, and the slow-consumer rules it shares with the core:
-// backpressure above highWaterMark, maxBuffered counting only a member's
-// own bytes and judged after a write attempt, slowConsumerMs for a stalled
-// queue of broadcasts. Runs in both Jest projects.
+// backpressure above highWaterMark, maxBuffered charged a share of each
+// broadcast batch and judged after a hand-off, slowConsumerMs for a stalled
+// queue, 'drop' refusing sends until the sink takes bytes. Runs in both Jest projects.
 import type { MemberOptions, NativeBinding } from '../lib/native/binding-types';
 import { backend } from '../lib/native/binding';
 import { createJsBinding } from '../lib/native/js-engine';
@@ -81,58 +81,66 @@ test('above highWaterMark a send returns backpressure; one event larger than max
   expect(h.b.memberStats(h.id)).toMatchObject({ events: 2, bytes: h.got[0].length });
 });
 
-test("'close': own bytes past maxBuffered with a sink that took nothing since the last write attempt close the member (ENOBUFS)", async () => {
+test("'close': a burst over maxBuffered is handed whole; more than maxBuffered waiting behind a hand-off the sink has not taken since the previous flush closes the member (ENOBUFS)", async () => {
   const h = open({});
   h.accept = false;
-  send(h, 'x'.repeat(3000));
+  send(h, 'x'.repeat(6000)); // over maxBuffered, in one turn
   await turn();
-  expect(h.got).toHaveLength(1); // handed over: the sink took it into its hands
-  h.b.ack(h.id); // and wrote it
-  send(h, 'y'.repeat(6000));
-  await turn();
-  // 6 KB own, over maxBuffered, but handed over at this attempt: not slow.
-  expect(h.got).toHaveLength(2);
+  expect(h.got).toHaveLength(1); // handed whole: never judged by its size
   expect(h.closes).toEqual([]);
-  send(h, 'z');
+  h.b.ack(h.id); // the sink wrote it
+  send(h, 'y'.repeat(3000));
   await turn();
-  // The sink took nothing since: the policy applies at once.
+  expect(h.got).toHaveLength(2); // handed; the sink holds it
+  expect(h.closes).toEqual([]);
+  send(h, 'z'.repeat(5000)); // waits behind it
+  await turn();
+  // The sink took nothing since the previous flush: the policy applies.
   expect(h.closes).toEqual([h.b.constants.Errno.ENOBUFS]);
   expect(h.b.stats()).toMatchObject({ slowConsumerCloses: 1, closedSlowConsumer: 1, connectionsOpen: 0 });
 });
 
-test("'drop': the bytes not yet handed to the sink are discarded, the member stays open, drain and later events follow", async () => {
+test("'drop': a member judged slow has what it is sent dropped (counted) until the sink takes bytes; nothing queued is lost", async () => {
   const h = open({ policy: 1 });
   h.accept = false;
   send(h, 'first');
-  await turn();
+  await turn(); // handed, held by the sink
   send(h, 'x'.repeat(3000));
   send(h, 'y'.repeat(3000));
-  await turn();
+  await turn(); // judged: 6 KB waiting, nothing taken
   expect(h.closes).toEqual([]);
-  expect(h.b.stats().drops).toBe(2);
-  expect(h.b.bufferedAmount(h.id)).toBe('data: first\n\n'.length);
+  expect(send(h, 'dropped')).toBe(h.b.constants.SendResult.DROPPED);
+  expect(h.b.stats().drops).toBe(1);
   h.accept = true;
-  h.b.ack(h.id);
-  expect(send(h, 'after')).toBe(h.b.constants.SendResult.SUCCESS);
+  h.b.ack(h.id); // progress: sends are accepted again
   await turn();
-  expect(h.got).toEqual(['data: first\n\n', 'data: after\n\n']);
-  expect(h.drains).toBe(1);
+  expect(send(h, 'after')).not.toBe(h.b.constants.SendResult.DROPPED);
+  await turn();
+  await turn();
+  expect(h.got).toEqual(['data: first\n\n', `data: ${'x'.repeat(3000)}\n\ndata: ${'y'.repeat(3000)}\n\n`, 'data: after\n\n']);
+  expect(h.drains).toBeGreaterThanOrEqual(1);
 });
 
-test('broadcast frames do not count toward maxBuffered; a stalled queue above highWaterMark closes after slowConsumerMs', async () => {
+test('a broadcast batch costs each member its share of maxBuffered; a stalled queue above highWaterMark closes after slowConsumerMs', async () => {
   const h = open({ slowConsumerMs: 500 });
+  const P = h.b.constants.Policy.CLOSE;
+  for (let i = 0; i < 3; i++) {
+    const id = h.b.open({ highWaterMark: 1024, maxBuffered: 1 << 20, policy: P, heartbeatMs: 0, idleTimeoutMs: 0, maxDurationMs: 0, slowConsumerMs: 0 });
+    h.b.attach(id);
+    h.b.hubJoin('k', id, undefined);
+  }
   expect(h.b.hubJoin('k', h.id, undefined)).toBe(h.b.constants.Join.JOINED);
   h.accept = false;
-  for (let i = 0; i < 10; i++) expect(h.b.hubBroadcast('k', undefined, 'b'.repeat(1000), undefined, undefined, undefined)).toBe(1);
+  for (let i = 0; i < 10; i++) expect(h.b.hubBroadcast('k', undefined, 'b'.repeat(1000), undefined, undefined, undefined)).toBe(4);
   await turn(); // handed over, never taken
   for (let i = 0; i < 10; i++) h.b.hubBroadcast('k', undefined, 'b'.repeat(1000), undefined, undefined, undefined);
-  await turn(); // judged: no own bytes
-  // 20 KB queued, five times maxBuffered, all shared: still open.
+  await turn(); // judged: 10 KB waiting, charged a quarter of it
   expect(h.b.bufferedAmount(h.id)).toBeGreaterThan(4096 * 4);
   expect(h.closes).toEqual([]);
+  expect(h.b.hubPressure('k')).toBe(4);
   await eventually(() => h.closes.length === 1, 'the slow-consumer close');
   expect(h.closes).toEqual([h.b.constants.Errno.ENOBUFS]);
-  expect(h.b.hubCount('k')).toBe(0);
+  expect(h.b.hubCount('k')).toBe(3);
 });
 
 test('a queue that the sink keeps taking is never slow, however much is broadcast', async () => {
