@@ -24,6 +24,24 @@ export function payload(bytes) {
 }
 
 /**
+ * Paced publishing: calls `one()` for each of `n` events at `rate` per
+ * second (each timer sends what is due, then sleeps until the next one is
+ * due: no fixed 1 ms tick, so idle wakeups do not inflate CPU), then
+ * `finish()`. `sent()` says how many `one()` has started.
+ */
+export function paced(n, rate, one, sent, finish) {
+  const t0 = process.hrtime.bigint();
+  const tick = () => {
+    const elapsedMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    const due = Math.min(n, Math.floor((elapsedMs / 1000) * rate) + 1);
+    while (sent() < due) one();
+    if (sent() >= n) return finish();
+    setTimeout(tick, Math.max(0, (sent() / rate) * 1000 - elapsedMs));
+  };
+  tick();
+}
+
+/**
  * Starts the server. `impl` = { name, subscribe(req, res), deliver(payload),
  * count(), fanout() }. `deliver` sends one event to every subscriber.
  */
@@ -46,17 +64,7 @@ export function serve(impl, port) {
     };
     const finish = () => publishing--;
     if (rate > 0) {
-      // Paced: each timer sends what is due, then sleeps until the next one
-      // is due (no fixed 1 ms tick, so idle wakeups do not inflate CPU).
-      const t0 = process.hrtime.bigint();
-      const tick = () => {
-        const elapsedMs = Number(process.hrtime.bigint() - t0) / 1e6;
-        const due = Math.min(n, Math.floor((elapsedMs / 1000) * rate) + 1);
-        while (sent < due) one();
-        if (sent >= n) return finish();
-        setTimeout(tick, Math.max(0, (sent / rate) * 1000 - elapsedMs));
-      };
-      tick();
+      paced(n, rate, one, () => sent, finish);
     } else if (mode === 'turn') {
       const step = () => {
         for (let i = 0; i < per && sent < n; i++) one();

@@ -28,7 +28,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { payload, portArg } from './common.mjs';
+import { paced, payload, portArg } from './common.mjs';
 
 const NGINX = process.env.NGINX_BIN ?? '/usr/sbin/nginx';
 const NCHAN_SO = process.env.NCHAN_MODULE ?? '/usr/lib/nginx/modules/ngx_nchan_module.so';
@@ -226,15 +226,7 @@ function publish(q) {
   };
   const finish = () => publishing--;
   if (rate > 0) {
-    const t0 = process.hrtime.bigint();
-    const tick = () => {
-      const elapsedMs = Number(process.hrtime.bigint() - t0) / 1e6;
-      const due = Math.min(n, Math.floor((elapsedMs / 1000) * rate) + 1);
-      while (sent < due) one();
-      if (sent >= n) return finish();
-      setTimeout(tick, Math.max(0, (sent / rate) * 1000 - elapsedMs));
-    };
-    tick();
+    paced(n, rate, one, () => sent, finish);
   } else {
     // turn: `per` POSTs in flight (default 1: the next after the previous
     // answered); burst: 32 in flight.
