@@ -1,6 +1,7 @@
 // encodeEvent / encodeNDJSON: validate in JS, encode in the core.
 import { argTypeError, argValueError } from '../common/errors';
 import { native } from './binding';
+import type { EventMap } from '../common/events';
 
 /** One Server-Sent Event. Every field is optional. */
 export interface SSEMessage {
@@ -17,7 +18,7 @@ export interface SSEMessage {
 }
 
 /** Event names to the type of their data, for typed streams: `SSEStream<{ progress: { pct: number }; done: string }>`. */
-export type EventMap = Record<string, unknown>;
+export type { EventMap };
 
 /** A message of a typed stream: `event` is one of E's names and `data` its type. */
 export type TypedMessage<E extends EventMap> = {
