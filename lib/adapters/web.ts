@@ -63,7 +63,7 @@ export function createWebStream<E extends EventMap = EventMap>(options?: WebSSES
   const opts = resolveOptions(options, ['request']);
   const request = options?.request;
   if (request !== undefined && (typeof request !== 'object' || request === null || typeof request.headers?.get !== 'function')) {
-    throw argTypeError('`request` must be a fetch Request');
+    throw argTypeError('`request` must be a fetch Request: pass the Request your route handler received (createSSEStream({ request }))');
   }
   // The connection limits hold for web streams too (per process and per
   // key; the client address is not known here). Refused: the stream is

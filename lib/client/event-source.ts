@@ -117,7 +117,7 @@ export class EventSource<E extends EventMap = EventMap> extends EventTarget {
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
       throw new DOMException(`Unsupported protocol ${parsed.protocol} in ${parsed.href}`, 'SyntaxError');
     }
-    if (init === null || typeof init !== 'object') throw new TypeError('`init` must be an object');
+    if (init === null || typeof init !== 'object') throw new TypeError(`\`init\` must be an object of options like { headers, withCredentials }, got ${init === null ? 'null' : typeof init}`);
     const retry = init.retry ?? 3000;
     if (!(typeof retry === 'number' && retry >= 0 && Number.isFinite(retry))) {
       throw new TypeError(`\`retry\` must be a non-negative number of milliseconds, got ${String(retry)}`);

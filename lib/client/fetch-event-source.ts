@@ -112,10 +112,10 @@ export type TypedFetchEventSourceInit<E extends EventMap = EventMap> = Omit<Fetc
 type Delivered = EventSourceMessage | SSEEventOf<EventMap>;
 
 function checkInit(init: FetchEventSourceInit | TypedFetchEventSourceInit): void {
-  if (init === null || typeof init !== 'object') throw new TypeError('`init` must be an object');
+  if (init === null || typeof init !== 'object') throw new TypeError(`\`init\` must be an object of options like { method, headers, onmessage }, got ${init === null ? 'null' : typeof init}`);
   if (init.json !== undefined && typeof init.json !== 'boolean') throw new TypeError(`\`json\` must be true or false, got ${String(init.json)}`);
   for (const name of ['onopen', 'onmessage', 'onclose', 'onerror', 'fetch'] as const) {
-    if (init[name] !== undefined && typeof init[name] !== 'function') throw new TypeError(`\`${name}\` must be a function`);
+    if (init[name] !== undefined && typeof init[name] !== 'function') throw new TypeError(`\`${name}\` must be a function, got ${typeof init[name]}`);
   }
   for (const name of ['retryDelay', 'maxRetryDelay'] as const) {
     const v = init[name];

@@ -36,10 +36,10 @@ export function serializeData(data: unknown, field = 'data'): string | undefined
   try {
     json = JSON.stringify(data);
   } catch (err) {
-    throw argValueError(`\`${field}\` cannot be serialized to JSON: ${(err as Error).message}`);
+    throw argValueError(`\`${field}\` cannot be serialized to JSON: ${(err as Error).message}; pass a string, or a value JSON.stringify accepts (convert BigInts, remove cycles)`);
   }
   if (json === undefined) {
-    throw argValueError(`\`${field}\` cannot be serialized to JSON (got ${typeof data})`);
+    throw argValueError(`\`${field}\` cannot be serialized to JSON (got ${typeof data}); pass a string, or a value JSON.stringify accepts`);
   }
   return json;
 }
