@@ -171,6 +171,7 @@ export class EventSource<E extends EventMap = EventMap> extends EventTarget {
     super.addEventListener(type, listener, options);
   }
 
+  /** Removes a listener added with addEventListener (same name, same function). */
   removeEventListener<K extends EventSourceEventName<E>>(type: K, listener: EventSourceListener<E, K> | null, options?: boolean | EventListenerOptions): void;
   removeEventListener(type: string, listener: EventListener | EventListenerObject | null, options?: boolean | EventListenerOptions): void {
     super.removeEventListener(type, listener, options);
