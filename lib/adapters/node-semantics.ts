@@ -39,13 +39,13 @@ class HeldListeners {
 
   constructor(private readonly stream: SSEStream) {}
 
-  add(emitter: EventEmitter, event: string, args: unknown[]): Listener[] {
+  private add(emitter: EventEmitter, event: string, args: unknown[]): Listener[] {
     const list = { emitter, event, listeners: [] as Listener[], args };
     this.lists.push(list);
     return list.listeners;
   }
 
-  find(emitter: EventEmitter, event: string | symbol): Listener[] | undefined {
+  private find(emitter: EventEmitter, event: string | symbol): Listener[] | undefined {
     return this.lists.find((l) => l.emitter === emitter && l.event === event)?.listeners;
   }
 
