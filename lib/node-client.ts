@@ -46,7 +46,7 @@ export function events(url: string | URL, init?: EventsInit | TypedEventsInit): 
 }
 
 export { EventSource, SSEErrorEvent } from './client/event-source';
-export type { EventSourceInit } from './client/event-source';
+export type { EventSourceInit, EventSourceEventName, EventSourceEventOf, EventSourceListener, ListenerOptions } from './client/event-source';
 export type { EventsInit, FetchEventSourceInit, SSEResponseInfo, TypedEventsInit, TypedFetchEventSourceInit } from './client/fetch-event-source';
 export type { EventMap, SSEEventOf } from './common/events';
 export { isRetryable } from './client/fetch-event-source';

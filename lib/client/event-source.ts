@@ -62,7 +62,12 @@ type HandlerType = 'open' | 'message' | 'error';
 export type EventSourceEventName<E extends EventMap> = (keyof E & string) | 'open' | 'error';
 
 /** The event a listener of `K` gets: Event for 'open', SSEErrorEvent for 'error', else a MessageEvent whose `data` is the raw text. */
-export type EventSourceEventOf<K extends string> = K extends 'open' ? Event : K extends 'error' ? SSEErrorEvent : MessageEvent<string>;
+// Plain MessageEvent and structural options: the declarations must compile
+// in a server tsconfig without the DOM lib (Node's MessageEvent is not generic).
+export type EventSourceEventOf<K extends string> = K extends 'open' ? Event : K extends 'error' ? SSEErrorEvent : MessageEvent;
+
+/** addEventListener's options, as EventTarget takes them. */
+export type ListenerOptions = boolean | { capture?: boolean; once?: boolean; passive?: boolean; signal?: AbortSignal };
 
 /** A listener of `K` on an EventSource<E>: a function or an object with handleEvent. */
 export type EventSourceListener<E extends EventMap, K extends string> =
@@ -166,14 +171,14 @@ export class EventSource<E extends EventMap = EventMap> extends EventTarget {
    * `data` stays the raw text, as WHATWG says (JSON.parse it; events()
    * and fetchEventSource() with `json: true` deliver typed data).
    */
-  addEventListener<K extends EventSourceEventName<E>>(type: K, listener: EventSourceListener<E, K> | null, options?: boolean | AddEventListenerOptions): void;
-  addEventListener(type: string, listener: EventListener | EventListenerObject | null, options?: boolean | AddEventListenerOptions): void {
+  addEventListener<K extends EventSourceEventName<E>>(type: K, listener: EventSourceListener<E, K> | null, options?: ListenerOptions): void;
+  addEventListener(type: string, listener: EventListener | EventListenerObject | null, options?: ListenerOptions): void {
     super.addEventListener(type, listener, options);
   }
 
   /** Removes a listener added with addEventListener (same name, same function). */
-  removeEventListener<K extends EventSourceEventName<E>>(type: K, listener: EventSourceListener<E, K> | null, options?: boolean | EventListenerOptions): void;
-  removeEventListener(type: string, listener: EventListener | EventListenerObject | null, options?: boolean | EventListenerOptions): void {
+  removeEventListener<K extends EventSourceEventName<E>>(type: K, listener: EventSourceListener<E, K> | null, options?: boolean | { capture?: boolean }): void;
+  removeEventListener(type: string, listener: EventListener | EventListenerObject | null, options?: boolean | { capture?: boolean }): void {
     super.removeEventListener(type, listener, options);
   }
 
