@@ -50,4 +50,14 @@ export {
   SSENetworkError,
   SSERetriesExhaustedError,
 } from './node-client';
-export type { EventSourceInit, EventsInit, FetchEventSourceInit, SSEResponseInfo, FetchLike, HeadersLike } from './node-client';
+export type {
+  EventSourceInit,
+  EventsInit,
+  FetchEventSourceInit,
+  SSEResponseInfo,
+  FetchLike,
+  HeadersLike,
+  TypedEventsInit,
+  TypedFetchEventSourceInit,
+  SSEEventOf,
+} from './node-client';

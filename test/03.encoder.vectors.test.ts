@@ -90,7 +90,10 @@ describe.each(vectors.map((v) => [v.name, v] as const))('vector: %s', (_name, v)
       return;
     }
     if (v.refused !== undefined) {
-      const message = v.refused === 'event' ? '`event` must not contain CR or LF' : '`id` must not contain CR, LF or NUL';
+      const message =
+        v.refused === 'event'
+          ? '`event` must not contain CR or LF: pass a one-line event name (line breaks belong in `data`)'
+          : '`id` must not contain CR, LF or NUL: pass a one-line id (e.g. a counter)';
       expect(() => encodeEvent(v.msg)).toThrow(new TypeError(message));
       expect(() => encodeFrame(v.msg)).toThrow(new TypeError(message));
       expect(validateFrame(v.msg)).toBe(v.refused === 'event' ? FrameStatus.invalidEvent : FrameStatus.invalidId);

@@ -86,6 +86,37 @@ describe.each(SINKS)('against createSSEStream, %s sink', (kind, sinkOpts) => {
     ]);
   });
 
+  test('json: true: onmessage gets { event, data, id } with data decoded by the server rule', async () => {
+    type Events = { chunk: { content: string }; done: string; message: string };
+    const srv = await startHttp(async (req, res) => {
+      const { createSSEStream } = await import('../lib/index');
+      const sse = createSSEStream<Events>(req, res, { ...sinkOpts, heartbeatMs: 0 });
+      sse.send({ event: 'chunk', data: { content: 'Hel' }, id: '1' });
+      sse.send({ event: 'message', data: 'multi\nline' });
+      sse.send({ event: 'done', data: '[DONE]' });
+      sse.close();
+    });
+    const log: unknown[] = [];
+    await within(
+      fetchEventSource<Events>(`http://127.0.0.1:${srv.port}/`, {
+        json: true,
+        retryDelay: 1,
+        onmessage: (m) => {
+          if (m.event === 'chunk') log.push(m.data.content);
+          log.push(m);
+        },
+      }),
+      'fetchEventSource to settle',
+    );
+    expect(log).toEqual([
+      'Hel',
+      { event: 'chunk', data: { content: 'Hel' }, id: '1' },
+      { event: 'message', data: 'multi\nline', id: undefined },
+      { event: 'done', data: '[DONE]', id: undefined },
+    ]);
+    await expect(fetchEventSource(`http://127.0.0.1:${srv.port}/`, { json: 'yes' as unknown as true })).rejects.toThrow('`json` must be true or false, got yes');
+  });
+
   test('abort via signal mid-stream: resolves, and the server sees the client leave', async () => {
     const srv = await startSSE({ ...sinkOpts, heartbeatMs: 0 });
     const ac = controller();

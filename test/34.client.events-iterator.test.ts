@@ -48,6 +48,31 @@ describe.each(ENTRIES)('%s', (_name, eventsOf) => {
       expect(got[300]).toEqual({ event: undefined, id: undefined, data: 'é 🚀\nline' });
     });
 
+    test('json: true yields { event, data, id }: the name (message for unnamed), data by the server rule', async () => {
+      type Events = { progress: { pct: number }; done: string; message: unknown };
+      const srv = await startHttp(async (req, res) => {
+        const { createSSEStream } = await import('../lib/index');
+        const sse = createSSEStream<Events>(req, res, { ...sinkOpts, heartbeatMs: 0 });
+        sse.send({ event: 'progress', data: { pct: 50 }, id: '1' });
+        sse.send({ event: 'done', data: 'ok' });
+        sse.send({ event: 'message', data: [1, 'two'] });
+        sse.send({ event: 'message', data: '[DONE]' });
+        sse.close();
+      });
+      const got: unknown[] = [];
+      for await (const ev of eventsOf<Events>(`http://127.0.0.1:${srv.port}/`, { json: true, retryDelay: 1 })) {
+        if (ev.event === 'progress') got.push(ev.data.pct); // typed: a number
+        got.push(ev);
+      }
+      expect(got).toEqual([
+        50,
+        { event: 'progress', data: { pct: 50 }, id: '1' },
+        { event: 'done', data: 'ok', id: undefined },
+        { event: 'message', data: [1, 'two'], id: undefined },
+        { event: 'message', data: '[DONE]', id: undefined },
+      ]);
+    });
+
     test('break closes the connection', async () => {
       const srv = await startSSE({ ...sinkOpts, heartbeatMs: 0 });
       const it = eventsOf(`http://127.0.0.1:${srv.port}/`);

@@ -107,6 +107,32 @@ describe('useEventSource (jsdom, a real server)', () => {
     expect(srv.connections()).toBe(1);
   });
 
+  test('json: true: only the listed names, typed events with decoded data in onEvent and `event`', async () => {
+    type Events = { progress: { pct: number }; done: string };
+    const srv = await start();
+    const got: unknown[] = [];
+    let latest: ReturnType<typeof useEventSource<Events>> | undefined;
+    const Probe = () => {
+      latest = useEventSource<Events>(srv.url(), {
+        EventSource: ES,
+        json: true,
+        events: ['progress', 'done'],
+        onEvent: (ev) => got.push(ev.event === 'progress' ? ev.data.pct : ev.data),
+      });
+      return null;
+    };
+    render(h(StrictMode, null, h(Probe)));
+    const sse = await srv.opened.next();
+    await until(() => expect(latest!.isConnected).toBe(true));
+    sse.send({ data: 'unnamed: not listed' });
+    sse.send({ event: 'progress', data: { pct: 40 }, id: '7' });
+    sse.send({ event: 'other', data: 'not listed' });
+    sse.send({ event: 'done', data: 'ok' });
+    await until(() => expect(got).toEqual([40, 'ok']));
+    await until(() => expect(latest!.event).toEqual({ event: 'done', data: 'ok', id: '7' }));
+    expect(latest!.data).toBe('ok');
+  });
+
   test('components on one URL share a connection; the last unmount closes it', async () => {
     const srv = await start();
     const a: unknown[] = [];

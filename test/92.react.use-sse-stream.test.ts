@@ -206,3 +206,36 @@ describe('useSSEStream (jsdom, a real server)', () => {
     expect(() => bad2.seen.r!.start()).toThrow(/`done` must be a string/);
   });
 });
+
+test('json: true: events, done, text and onEvent see typed { event, data, id }', async () => {
+  type Events = { token: { text: string }; done: string };
+  const srv = await listen(
+    http.createServer((req, res) => {
+      const sse = createSSEStream<Events>(req, res, { heartbeatMs: 0 });
+      sse.send({ event: 'token', data: { text: 'Hel' }, id: '1' });
+      sse.send({ event: 'token', data: { text: 'lo' }, id: '2' });
+      sse.send({ event: 'done', data: 'ok' });
+    }),
+  );
+  const seen: string[] = [];
+  let latest: ReturnType<typeof useSSEStream<Events>> | undefined;
+  const Probe = () => {
+    latest = useSSEStream<Events>(`http://127.0.0.1:${srv.port}/chat`, {
+      json: true,
+      autoStart: true,
+      fetchEventSource,
+      done: (ev) => ev.event === 'done',
+      text: (ev) => (ev.event === 'token' ? ev.data.text : undefined),
+      onEvent: (ev) => seen.push(ev.event === 'token' ? ev.data.text : ev.data),
+    });
+    return null;
+  };
+  render(h(StrictMode, null, h(Probe)));
+  await waitFor(() => expect(latest!.status).toBe('done'), { timeout: BOUND_MS });
+  expect(latest!.text).toBe('Hello');
+  expect(latest!.events).toEqual([
+    { event: 'token', data: { text: 'Hel' }, id: '1' },
+    { event: 'token', data: { text: 'lo' }, id: '2' },
+  ]);
+  expect(seen).toEqual(['Hel', 'lo']); // the done event ends the stream and is not kept
+});

@@ -132,8 +132,32 @@ export function responseHeaders(res: Res, opts: ResolvedOptions, http2: boolean,
   return [names, values];
 }
 
-/** The response head bytes, built by the core; a TypeError (with a code) naming a bad header. */
-export function buildHead(res: Res, opts: ResolvedOptions, wantsClose: boolean): Buffer {
+/** The head the core writes on an adopted socket: its bytes and the headers in it. */
+export interface Head {
+  bytes: Buffer;
+  names: string[];
+  values: string[];
+}
+
+/** The response head, built by the core; a TypeError (with a code) naming a bad header. */
+export function buildHead(res: Res, opts: ResolvedOptions, wantsClose: boolean): Head {
   const [names, values] = responseHeaders(res, opts, false, wantsClose);
-  return native.buildHead(opts.status, STATUS_CODES[opts.status] ?? '', names, values);
+  return { bytes: native.buildHead(opts.status, STATUS_CODES[opts.status] ?? '', names, values), names, values };
+}
+
+/**
+ * Puts `names`/`values` on `res` in place of what was set there (one value:
+ * a string, several: an array), as getHeaders() should report them.
+ */
+export function setResponseHeaders(res: Res, names: string[], values: string[], skip?: (lower: string) => boolean): void {
+  for (const name of res.getHeaderNames()) res.removeHeader(name);
+  const byName = new Map<string, [string, string[]]>();
+  names.forEach((n, i) => {
+    const lower = n.toLowerCase();
+    if (skip?.(lower)) return;
+    const entry = byName.get(lower);
+    if (entry) entry[1].push(values[i]);
+    else byName.set(lower, [n, [values[i]]]);
+  });
+  for (const [name, vals] of byName.values()) res.setHeader(name, vals.length === 1 ? vals[0] : vals);
 }

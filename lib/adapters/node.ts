@@ -15,7 +15,8 @@ import { resolveOptions, type ResolvedOptions, type SSEStreamOptions } from '../
 import { askAuthorize, authorizeNow, clientAddress, isRefusal, originHeaders, type Refusal } from '../stream/access';
 import { ResponseSink } from '../stream/sinks/response';
 import { SSEStream } from '../stream/stream';
-import { adoptableFd, bodyPending, buildHead, responseHeaders, wantsClose, type Req, type Res } from './adopt';
+import { adoptableFd, bodyPending, buildHead, responseHeaders, setResponseHeaders, wantsClose, type Head, type Req, type Res } from './adopt';
+import { handOver } from './node-semantics';
 import { usableLastEventId } from './last-event-id';
 import { acceptWebStream, createWebStream, type WebSSEStream, type WebSSEStreamOptions } from './web';
 
@@ -203,62 +204,16 @@ function setCorsHeader(res: Res, name: string, value: string): void {
   res.setHeader(name, value);
 }
 
-function adoptOrFallBack(req: Req, res: Res, stream: SSEStream, head: Buffer, opts: ResolvedOptions): void {
+function adoptOrFallBack(req: Req, res: Res, stream: SSEStream, head: Head, opts: ResolvedOptions): void {
   if (stream.closed) return;
   const fd = adoptableFd(req, res);
-  if (typeof fd === 'number' && native.adoptSocket(stream.memberId, fd, head) === 0) {
-    keepNodeSemantics(req as IncomingMessage, res as ServerResponse, stream, opts.status);
-    // Never end(): that would send a FIN on the shared socket. destroy()
-    // closes only Node's fd; the core holds a duplicate.
-    (req as IncomingMessage).socket.destroy();
+  if (typeof fd === 'number' && native.adoptSocket(stream.memberId, fd, head.bytes) === 0) {
+    // Destroys Node's socket object; req/res keep node:http's meaning.
+    handOver(req as IncomingMessage, res as ServerResponse, stream, opts.status, head.names, head.values);
     stream.adopted();
     return;
   }
   fallBack(req, res, stream, opts);
-}
-
-/**
- * Destroying Node's socket object at adoption makes `req` and `res` emit
- * 'close' (and `req` 'aborted') at once, while code written against
- * node:http (the `req.on('close', cleanup)` of every tutorial) takes them to
- * mean the client left. Those listeners, added before or after
- * createSSEStream, move to the stream's own 'close' and run when it really
- * closes (`this` is still req or res). The stream refers to req/res only
- * through such listeners: without them Node's per-request objects are
- * freed at adoption, as before. The response tells the truth: headers sent,
- * the status, ended when the stream ends.
- */
-function keepNodeSemantics(req: IncomingMessage, res: ServerResponse, stream: SSEStream, status: number): void {
-  res.statusCode = status;
-  Object.defineProperty(res, 'headersSent', { configurable: true, get: () => true });
-  Object.defineProperty(res, 'writableEnded', { configurable: true, get: () => stream.closed });
-  Object.defineProperty(res, 'writableFinished', { configurable: true, get: () => stream.closed });
-  for (const emitter of [req, res] as NodeJS.EventEmitter[]) {
-    const events = emitter === req ? (['close', 'aborted'] as const) : (['close'] as const);
-    const defer = (event: 'close' | 'aborted', listener: (...args: unknown[]) => unknown) => {
-      stream.once('close', () => {
-        // 'aborted' only when the client left, as Node emits it.
-        if (event === 'aborted' && (stream.closeReason as { code?: string } | undefined)?.code !== 'SSE_CLIENT_GONE') return;
-        listener.call(emitter);
-      });
-    };
-    for (const event of events) {
-      for (const listener of emitter.rawListeners(event) as ((...args: unknown[]) => unknown)[]) defer(event, listener);
-      emitter.removeAllListeners(event);
-    }
-    // Listeners added from now on go to the stream too (until it closed).
-    const add = (original: (...a: never[]) => unknown) =>
-      function (this: NodeJS.EventEmitter, event: string | symbol, listener: (...args: unknown[]) => unknown) {
-        if ((event === 'close' || (event === 'aborted' && emitter === req)) && !stream.closed) {
-          defer(event, listener);
-          return this;
-        }
-        return (original as (...a: unknown[]) => unknown).call(this, event, listener);
-      };
-    for (const method of ['on', 'addListener', 'once', 'prependListener', 'prependOnceListener'] as const) {
-      (emitter as unknown as Record<string, unknown>)[method] = add(emitter[method] as (...a: never[]) => unknown);
-    }
-  }
 }
 
 function fallBack(req: Req, res: Res, stream: SSEStream, opts: ResolvedOptions): void {
@@ -266,14 +221,9 @@ function fallBack(req: Req, res: Res, stream: SSEStream, opts: ResolvedOptions):
   const http2 = req.httpVersionMajor === 2;
   const closing = wantsClose(req);
   const [names, values] = responseHeaders(res, opts, http2, closing);
-  for (const name of res.getHeaderNames()) res.removeHeader(name);
-  const headers: Record<string, string[]> = {};
-  names.forEach((n, i) => {
-    // Node itself ends the connection with the response and says so.
-    if (closing && n.toLowerCase() === 'connection') return;
-    (headers[n] ??= []).push(values[i]);
-  });
-  (res as ServerResponse).writeHead(opts.status, headers);
+  // Node itself ends the connection with the response and says so.
+  setResponseHeaders(res, names, values, (lower) => closing && lower === 'connection');
+  (res as ServerResponse).writeHead(opts.status);
   (res as ServerResponse).flushHeaders();
   (req as IncomingMessage).socket?.setNoDelay?.(true);
   stream.attach(new ResponseSink(res, stream), 'response');

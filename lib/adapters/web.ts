@@ -93,7 +93,7 @@ function checkWebOptions(options: WebSSEStreamOptions | undefined): [ResolvedOpt
   const opts = resolveOptions(options as SSEStreamOptions | undefined, ['request', 'address']);
   const request = options?.request;
   if (request !== undefined && (typeof request !== 'object' || request === null || typeof request.headers?.get !== 'function')) {
-    throw argTypeError('`request` must be a fetch Request');
+    throw argTypeError('`request` must be a fetch Request: pass the Request your route handler received (createSSEStream({ request }))');
   }
   const address = options?.address;
   if (address !== undefined && typeof address !== 'string') throw argTypeError(`\`address\` must be a string (the client's IP address), got ${typeof address}`);

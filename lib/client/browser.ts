@@ -2,6 +2,7 @@
 // with the TypeScript parser (browsers cannot load the addon; use the
 // browser's own EventSource, re-exported here). Imports nothing from node: or the addon.
 import type { EventSourceMessage } from '../common/parser-api';
+import type { EventMap, SSEEventOf } from '../common/events';
 import { createParser } from './parser-ts';
 import {
   eventsWith,
@@ -9,6 +10,8 @@ import {
   type EventsInit,
   type FetchEventSourceInit,
   type Runtime,
+  type TypedEventsInit,
+  type TypedFetchEventSourceInit,
 } from './fetch-event-source';
 import { fetchTransport } from './transport';
 
@@ -16,15 +19,19 @@ let runtime: Runtime | undefined;
 // Built on first use, so that importing this module never touches fetch.
 const getRuntime = (): Runtime => (runtime ??= { transport: fetchTransport(), createParser });
 
-/** See fetchEventSource in the Node entry: same options, over the global fetch. */
-export function fetchEventSource(url: string | URL, init?: FetchEventSourceInit): Promise<void> {
+/** See fetchEventSource in the Node entry: same options (`json: true` for typed events), over the global fetch. */
+export function fetchEventSource<E extends EventMap = EventMap>(url: string | URL, init: TypedFetchEventSourceInit<E>): Promise<void>;
+export function fetchEventSource(url: string | URL, init?: FetchEventSourceInit): Promise<void>;
+export function fetchEventSource(url: string | URL, init?: FetchEventSourceInit | TypedFetchEventSourceInit): Promise<void> {
   return init?.fetch !== undefined
     ? fetchEventSourceWith({ transport: fetchTransport(init.fetch), createParser }, url, init)
     : fetchEventSourceWith(getRuntime(), url, init);
 }
 
-/** See events in the Node entry. */
-export function events(url: string | URL, init?: EventsInit): AsyncGenerator<EventSourceMessage, void, undefined> {
+/** See events in the Node entry (`json: true` for typed events). */
+export function events<E extends EventMap = EventMap>(url: string | URL, init: TypedEventsInit): AsyncGenerator<SSEEventOf<E>, void, undefined>;
+export function events(url: string | URL, init?: EventsInit): AsyncGenerator<EventSourceMessage, void, undefined>;
+export function events(url: string | URL, init?: EventsInit | TypedEventsInit): AsyncGenerator<EventSourceMessage | SSEEventOf<EventMap>, void, undefined> {
   return init?.fetch !== undefined
     ? eventsWith({ transport: fetchTransport(init.fetch), createParser }, url, init)
     : eventsWith(getRuntime(), url, init);
@@ -37,7 +44,8 @@ export function events(url: string | URL, init?: EventsInit): AsyncGenerator<Eve
  */
 export const EventSource: typeof globalThis.EventSource = globalThis.EventSource;
 
-export type { EventsInit, FetchEventSourceInit, SSEResponseInfo } from './fetch-event-source';
+export type { EventsInit, FetchEventSourceInit, SSEResponseInfo, TypedEventsInit, TypedFetchEventSourceInit } from './fetch-event-source';
+export type { EventMap, SSEEventOf } from '../common/events';
 export { isRetryable } from './fetch-event-source';
 export {
   SSEBufferOverflowError,

@@ -28,7 +28,13 @@ export class SSEHttpError extends SSEClientError {
   /** Retry-After in milliseconds when the server sent one (429, 503). */
   readonly retryAfterMs: number | undefined;
   constructor(status: number, statusText: string, url: string, body = '', retryAfterMs?: number) {
-    super('SSE_HTTP', `Unexpected HTTP status ${status}${statusText ? ` ${statusText}` : ''} from ${url}`);
+    super(
+      'SSE_HTTP',
+      `Unexpected HTTP status ${status}${statusText ? ` ${statusText}` : ''} from ${url}: an event stream needs a 2xx answer; ` +
+        (status >= 500 || status === 408 || status === 429
+          ? 'retried with backoff by default; raise maxRetries to keep trying longer'
+          : 'check the URL, the method and the credentials (return a delay from onerror to retry, e.g. after refreshing a token)'),
+    );
     this.name = 'SSEHttpError';
     this.status = status;
     this.statusText = statusText;
@@ -46,7 +52,8 @@ export class SSEContentTypeError extends SSEClientError {
   constructor(contentType: string, url: string) {
     super(
       'SSE_CONTENT_TYPE',
-      `Expected Content-Type text/event-stream from ${url}, got ${contentType ? JSON.stringify(contentType) : 'none'}`,
+      `Expected Content-Type text/event-stream from ${url}, got ${contentType ? JSON.stringify(contentType) : 'none'}: ` +
+        'check the URL points at the event stream route (createSSEStream and sseResponse set this header)',
     );
     this.name = 'SSEContentTypeError';
     this.contentType = contentType;
@@ -66,7 +73,11 @@ export class SSENetworkError extends SSEClientError {
 export class SSERetriesExhaustedError extends SSEClientError {
   readonly attempts: number;
   constructor(attempts: number, cause: unknown) {
-    super('SSE_RETRIES_EXHAUSTED', `Gave up after ${attempts} attempts: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(
+      'SSE_RETRIES_EXHAUSTED',
+      `Gave up after ${attempts} attempts (raise maxRetries, or return a delay from onerror): ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
     this.name = 'SSERetriesExhaustedError';
     this.attempts = attempts;
   }

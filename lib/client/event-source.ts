@@ -4,6 +4,7 @@
 // normal end of the response; fails (CLOSED, no reconnect) on a status other
 // than 200 or a wrong Content-Type, as browsers do.
 import type { EventSourceParser, ParserConfig } from '../common/parser-api';
+import type { EventMap } from '../common/events';
 import { createParser as createParserTs } from './parser-ts';
 import { SSEBufferOverflowError, SSEClientError, SSEContentTypeError, SSEHttpError, SSEInvalidResponseError, isEventStream } from './errors';
 import { kHealthyMs, lastEventIdHeader, reconnectDelay, resolveMaxBufferSize } from './options';
@@ -57,6 +58,22 @@ export class SSEErrorEvent extends Event {
 type Handler<E extends Event> = ((this: EventSource, ev: E) => unknown) | null;
 type HandlerType = 'open' | 'message' | 'error';
 
+/** The names an EventSource<E> listens to: E's events, 'open' and 'error' ('message' is E's unnamed events). */
+export type EventSourceEventName<E extends EventMap> = (keyof E & string) | 'open' | 'error';
+
+/** The event a listener of `K` gets: Event for 'open', SSEErrorEvent for 'error', else a MessageEvent whose `data` is the raw text. */
+// Plain MessageEvent and structural options: the declarations must compile
+// in a server tsconfig without the DOM lib (Node's MessageEvent is not generic).
+export type EventSourceEventOf<K extends string> = K extends 'open' ? Event : K extends 'error' ? SSEErrorEvent : MessageEvent;
+
+/** addEventListener's options, as EventTarget takes them. */
+export type ListenerOptions = boolean | { capture?: boolean; once?: boolean; passive?: boolean; signal?: AbortSignal };
+
+/** A listener of `K` on an EventSource<E>: a function or an object with handleEvent. */
+export type EventSourceListener<E extends EventMap, K extends string> =
+  | ((this: EventSource<E>, ev: EventSourceEventOf<K>) => unknown)
+  | { handleEvent(ev: EventSourceEventOf<K>): unknown };
+
 const kConnecting = 0;
 const kOpen = 1;
 const kClosed = 2;
@@ -70,7 +87,7 @@ const kMaxTimerMs = 2 ** 31 - 1;
  * stop the stream. Call close() to stop; nothing else stops reconnecting
  * except a failed response.
  */
-export class EventSource extends EventTarget {
+export class EventSource<E extends EventMap = EventMap> extends EventTarget {
   static readonly CONNECTING = kConnecting;
   static readonly OPEN = kOpen;
   static readonly CLOSED = kClosed;
@@ -105,7 +122,7 @@ export class EventSource extends EventTarget {
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
       throw new DOMException(`Unsupported protocol ${parsed.protocol} in ${parsed.href}`, 'SyntaxError');
     }
-    if (init === null || typeof init !== 'object') throw new TypeError('`init` must be an object');
+    if (init === null || typeof init !== 'object') throw new TypeError(`\`init\` must be an object of options like { headers, withCredentials }, got ${init === null ? 'null' : typeof init}`);
     const retry = init.retry ?? 3000;
     if (!(typeof retry === 'number' && retry >= 0 && Number.isFinite(retry))) {
       throw new TypeError(`\`retry\` must be a non-negative number of milliseconds, got ${String(retry)}`);
@@ -147,6 +164,24 @@ export class EventSource extends EventTarget {
     this.setHandler_('error', fn as Handler<Event>);
   }
 
+  /**
+   * As EventTarget's, with the names checked against E on a typed
+   * EventSource (`new EventSource<{ progress: unknown }>(url)` refuses
+   * `addEventListener('progres', ...)`); an untyped one takes any name.
+   * `data` stays the raw text, as WHATWG says (JSON.parse it; events()
+   * and fetchEventSource() with `json: true` deliver typed data).
+   */
+  addEventListener<K extends EventSourceEventName<E>>(type: K, listener: EventSourceListener<E, K> | null, options?: ListenerOptions): void;
+  addEventListener(type: string, listener: EventListener | EventListenerObject | null, options?: ListenerOptions): void {
+    super.addEventListener(type, listener, options);
+  }
+
+  /** Removes a listener added with addEventListener (same name, same function). */
+  removeEventListener<K extends EventSourceEventName<E>>(type: K, listener: EventSourceListener<E, K> | null, options?: boolean | { capture?: boolean }): void;
+  removeEventListener(type: string, listener: EventListener | EventListenerObject | null, options?: boolean | { capture?: boolean }): void {
+    super.removeEventListener(type, listener, options);
+  }
+
   /** Stops for good: aborts the connection or the pending reconnect. Idempotent; no event fires. */
   close(): void {
     this.readyState_ = kClosed;
@@ -163,7 +198,7 @@ export class EventSource extends EventTarget {
     this.handlers_[type] = typeof fn === 'function' ? fn : null;
     if (this.handlers_[type] !== null && !this.hooked_.has(type)) {
       this.hooked_.add(type);
-      this.addEventListener(type, (ev) => this.handlers_[type]?.call(this, ev));
+      super.addEventListener(type, (ev) => this.handlers_[type]?.call(this as EventSource, ev));
     }
   }
 

@@ -4,6 +4,7 @@
 // transport and a parser factory) so that Node (node:http + the native
 // parser) and browsers (fetch + parser-ts) share it; imports nothing from node:.
 import type { EventSourceMessage, EventSourceParser, ParserConfig } from '../common/parser-api';
+import { decodeData, type EventMap, type SSEEventOf } from '../common/events';
 import {
   SSEBufferOverflowError,
   SSEContentTypeError,
@@ -90,12 +91,31 @@ export interface FetchEventSourceInit {
    * dropped, not held. @defaultValue 8388608 (8 MiB)
    */
   maxBufferSize?: number;
+  /** `true` (TypedFetchEventSourceInit) delivers typed events with parsed data. @defaultValue false */
+  json?: false;
 }
 
-function checkInit(init: FetchEventSourceInit): void {
-  if (init === null || typeof init !== 'object') throw new TypeError('`init` must be an object');
+/**
+ * fetchEventSource's options for a typed stream, `json: true`: onmessage
+ * gets `{ event, data, id }` with `event` one of E's names ('message' for
+ * unnamed events) and `data` decoded by the server's rule (JSON, else the
+ * string itself), typed as E says: `fetchEventSource<{ progress: { pct:
+ * number }; done: string }>(url, { json: true, onmessage(ev) { ... } })`.
+ */
+export type TypedFetchEventSourceInit<E extends EventMap = EventMap> = Omit<FetchEventSourceInit, 'onmessage' | 'json'> & {
+  json: true;
+  /** As FetchEventSourceInit's onmessage, with the typed event. */
+  onmessage?: (event: SSEEventOf<E>) => void | Promise<void>;
+};
+
+/** What a client delivers: the parser's message, or with `json: true` the typed event. */
+type Delivered = EventSourceMessage | SSEEventOf<EventMap>;
+
+function checkInit(init: FetchEventSourceInit | TypedFetchEventSourceInit): void {
+  if (init === null || typeof init !== 'object') throw new TypeError(`\`init\` must be an object of options like { method, headers, onmessage }, got ${init === null ? 'null' : typeof init}`);
+  if (init.json !== undefined && typeof init.json !== 'boolean') throw new TypeError(`\`json\` must be true or false, got ${String(init.json)}`);
   for (const name of ['onopen', 'onmessage', 'onclose', 'onerror', 'fetch'] as const) {
-    if (init[name] !== undefined && typeof init[name] !== 'function') throw new TypeError(`\`${name}\` must be a function`);
+    if (init[name] !== undefined && typeof init[name] !== 'function') throw new TypeError(`\`${name}\` must be a function, got ${typeof init[name]}`);
   }
   for (const name of ['retryDelay', 'maxRetryDelay'] as const) {
     const v = init[name];
@@ -153,7 +173,7 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
  * (SSEHttpError, SSEContentTypeError, SSERetriesExhaustedError, or what a
  * callback threw).
  */
-export async function fetchEventSourceWith(rt: Runtime, url: string | URL, init: FetchEventSourceInit = {}): Promise<void> {
+export async function fetchEventSourceWith(rt: Runtime, url: string | URL, init: FetchEventSourceInit | TypedFetchEventSourceInit = {}): Promise<void> {
   checkInit(init);
   const href = String(url);
   const transport = init.fetch !== undefined ? fetchTransport(init.fetch) : rt.transport;
@@ -201,14 +221,15 @@ export async function fetchEventSourceWith(rt: Runtime, url: string | URL, init:
     if (init.onopen !== undefined) {
       await init.onopen({ status: res.status, statusText: res.statusText, url: res.url, headers: res.headers });
     }
-    const onmessage = init.onmessage;
+    const onmessage = init.onmessage as ((ev: Delivered) => void | Promise<void>) | undefined;
+    const json = init.json === true;
     const pending: PromiseLike<unknown>[] = [];
     let overflow = false;
     const parser = rt.createParser({
       onEvent: (ev) => {
         delivered = true;
         if (onmessage === undefined) return;
-        const r = onmessage(ev);
+        const r = onmessage(json ? { event: ev.event ?? 'message', data: decodeData(ev.data), id: ev.id } : ev);
         if (r !== undefined && typeof (r as PromiseLike<void>).then === 'function') pending.push(r);
       },
       onId: (id) => {
@@ -280,15 +301,18 @@ export type EventsInit = Omit<FetchEventSourceInit, 'onmessage' | 'onclose'> & {
   highWaterMark?: number;
 };
 
+/** events()'s options for a typed stream: `json: true` yields SSEEventOf<E> (see TypedFetchEventSourceInit). */
+export type TypedEventsInit = Omit<EventsInit, 'json'> & { json: true };
+
 /**
  * The events of a stream as an async iterator: `for await (const ev of
  * events(url, init))`. Connects on the first next(); leaving the loop
  * (break, return, throw) closes the connection. Ends when the stream ends
  * or `signal` aborts; throws what fetchEventSource would reject with.
  */
-export async function* eventsWith(rt: Runtime, url: string | URL, init: EventsInit = {}): AsyncGenerator<EventSourceMessage, void, undefined> {
+export async function* eventsWith(rt: Runtime, url: string | URL, init: EventsInit | TypedEventsInit = {}): AsyncGenerator<Delivered, void, undefined> {
   const { highWaterMark = 64, signal, ...rest } = init;
-  const queue: EventSourceMessage[] = [];
+  const queue: Delivered[] = [];
   let head = 0;
   let wake: (() => void) | undefined;
   let paused: Promise<void> | undefined;
@@ -307,9 +331,9 @@ export async function* eventsWith(rt: Runtime, url: string | URL, init: EventsIn
     w?.();
   };
   const done = fetchEventSourceWith(rt, url, {
-    ...rest,
+    ...(rest as FetchEventSourceInit),
     signal: ac.signal,
-    onmessage: (ev) => {
+    onmessage: (ev: Delivered) => {
       queue.push(ev);
       notify();
       // Every event of the chunk waits on the same promise: reading resumes

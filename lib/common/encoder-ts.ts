@@ -40,8 +40,8 @@ export function validateFrame(msg: FrameMessage): FrameStatusCode {
 /** The TypeError the addon's encoder throws for the same status (lib/native/encoder.ts frameError). */
 export function frameStatusError(status: FrameStatusCode): TypeError {
   return status === FrameStatus.invalidEvent
-    ? new TypeError('`event` must not contain CR or LF')
-    : new TypeError('`id` must not contain CR, LF or NUL');
+    ? new TypeError('`event` must not contain CR or LF: pass a one-line event name (line breaks belong in `data`)')
+    : new TypeError('`id` must not contain CR, LF or NUL: pass a one-line id (e.g. a counter)');
 }
 
 /**

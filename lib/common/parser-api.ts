@@ -31,7 +31,7 @@ export function checkParserConfig(config: ParserConfig): void {
   }
   const { onEvent, onId, onRetry, onComment, onError, maxBufferSize } = config;
   for (const [name, fn] of Object.entries({ onEvent, onId, onRetry, onComment, onError })) {
-    if (fn !== undefined && typeof fn !== 'function') throw new TypeError(`\`${name}\` must be a function`);
+    if (fn !== undefined && typeof fn !== 'function') throw new TypeError(`\`${name}\` must be a function, got ${typeof fn}`);
   }
   if (maxBufferSize !== undefined && !(Number.isSafeInteger(maxBufferSize) && maxBufferSize > 0)) {
     throw new TypeError(`\`maxBufferSize\` must be a positive integer, got ${String(maxBufferSize)}`);

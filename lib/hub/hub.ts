@@ -78,9 +78,9 @@ function callFunctions(ids: ArrayLike<number>, from: number, msg: SSEMessage): v
 export function registerConnection(key: string, target: HubTarget, options: RegisterOptions = {}): boolean {
   checkKey(key, 'registerConnection');
   checkTarget(target, 'registerConnection');
-  if (typeof options !== 'object' || options === null) throw argTypeError('registerConnection: options must be an object');
+  if (typeof options !== 'object' || options === null) throw argTypeError('registerConnection: options must be an object like { resume: true }');
   if (options.resume !== undefined && typeof options.resume !== 'boolean') {
-    throw argTypeError('registerConnection: `resume` must be a boolean');
+    throw argTypeError(`registerConnection: \`resume\` must be true or false, got ${typeof options.resume}`);
   }
   let id: number;
   let lastId: string | undefined;
@@ -249,7 +249,7 @@ function nonNegativeInt(v: unknown, what: string): number {
 /** Per-key settings: `{ replay: { maxEvents, maxAgeMs } }` keeps a replay ring. */
 export function configureKey(key: string, options: KeyOptions): void {
   checkKey(key, 'configureKey');
-  if (typeof options !== 'object' || options === null) throw argTypeError('configureKey: options must be an object');
+  if (typeof options !== 'object' || options === null) throw argTypeError('configureKey: options must be an object like { replay: { maxEvents: 100 } }');
   const replay = options.replay;
   if (replay === undefined) return;
   if (replay === null) {

@@ -69,7 +69,7 @@ function limit(v: unknown, what: string, fallback: number): number {
 
 /** Sets every limit at once; a limit left out is no limit. `setLimits({})` removes them all. */
 export function setLimits(l: ConnectionLimits): void {
-  if (typeof l !== 'object' || l === null) throw argTypeError('setLimits: expected an object of limits');
+  if (typeof l !== 'object' || l === null) throw argTypeError('setLimits: pass an object of limits like { maxConnections: 10000 }');
   const maxConnections = limit(l.maxConnections, 'maxConnections', -1);
   const maxPerKey = limit(l.maxConnectionsPerKey, 'maxConnectionsPerKey', -1);
   const maxPerAddress = limit(l.maxConnectionsPerAddress, 'maxConnectionsPerAddress', -1);

@@ -1,6 +1,7 @@
 // encodeEvent / encodeNDJSON: validate in JS, encode in the core.
 import { argTypeError, argValueError } from '../common/errors';
 import { native } from './binding';
+import type { EventMap } from '../common/events';
 
 /** One Server-Sent Event. Every field is optional. */
 export interface SSEMessage {
@@ -17,7 +18,7 @@ export interface SSEMessage {
 }
 
 /** Event names to the type of their data, for typed streams: `SSEStream<{ progress: { pct: number }; done: string }>`. */
-export type EventMap = Record<string, unknown>;
+export type { EventMap };
 
 /** A message of a typed stream: `event` is one of E's names and `data` its type. */
 export type TypedMessage<E extends EventMap> = {
@@ -35,10 +36,10 @@ export function serializeData(data: unknown, field = 'data'): string | undefined
   try {
     json = JSON.stringify(data);
   } catch (err) {
-    throw argValueError(`\`${field}\` cannot be serialized to JSON: ${(err as Error).message}`);
+    throw argValueError(`\`${field}\` cannot be serialized to JSON: ${(err as Error).message}; pass a string, or a value JSON.stringify accepts (convert BigInts, remove cycles)`);
   }
   if (json === undefined) {
-    throw argValueError(`\`${field}\` cannot be serialized to JSON (got ${typeof data})`);
+    throw argValueError(`\`${field}\` cannot be serialized to JSON (got ${typeof data}); pass a string, or a value JSON.stringify accepts`);
   }
   return json;
 }

@@ -83,7 +83,7 @@ export function createParser(config: ParserConfig): EventSourceParser {
           break;
         }
         default:
-          throw new Error(`sse-native: corrupt parser record ${r[i]}`);
+          throw new Error(`sse-native: corrupt parser record ${r[i]} (a bug in sse-native, not in your code: please report it with the input that caused it)`);
       }
     }
   }

@@ -5,6 +5,7 @@
 // share one connection through a refcounted registry: browsers allow about
 // six HTTP/1.1 connections per origin.
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { decodeData, type EventMap, type SSEEventOf } from '../common/events';
 
 export { useSSEStream, defaultText } from './use-sse-stream';
 export type {
@@ -15,7 +16,10 @@ export type {
   SSEStreamBody,
   SSEStreamStartOptions,
   FetchEventSourceFn,
+  TypedSSEStreamOptions,
+  TypedSSEStreamResult,
 } from './use-sse-stream';
+export type { EventMap, SSEEventOf } from '../common/events';
 
 /** 0 CONNECTING, 1 OPEN, 2 CLOSED, as EventSource.readyState. */
 export type ReadyState = 0 | 1 | 2;
@@ -75,6 +79,28 @@ export interface UseEventSourceOptions<T = unknown> {
   parse?: 'json' | 'text';
   /** The EventSource constructor to use. @defaultValue globalThis.EventSource */
   EventSource?: EventSourceConstructor;
+  /** `true` (TypedEventSourceOptions) types the events by an event map. @defaultValue false */
+  json?: false;
+}
+
+/**
+ * useEventSource's options for a typed stream, `json: true`:
+ * `useEventSource<{ progress: { pct: number }; done: string }>(url, { json:
+ * true, events: ['progress', 'done'] })`. The names are checked against the
+ * map, data is decoded by the server's rule (JSON, else the string itself)
+ * and typed by it; `event` (and onEvent's argument) narrows by name.
+ */
+export interface TypedEventSourceOptions<E extends EventMap = EventMap> extends Omit<UseEventSourceOptions, 'events' | 'parse' | 'onMessage' | 'json'> {
+  json: true;
+  /** The names to listen to, and only these ('message' for unnamed events). */
+  events: readonly (keyof E & string)[];
+  /** Called for every event, in order, from the listener itself (as onMessage). */
+  onEvent?(event: SSEEventOf<E>): void;
+}
+
+export interface TypedEventSourceResult<E extends EventMap = EventMap> extends UseEventSourceResult<E[keyof E & string]> {
+  /** The latest event with its name: `if (event?.event === 'progress') event.data.pct`. null before the first. */
+  event: SSEEventOf<E> | null;
 }
 
 export interface UseEventSourceResult<T = unknown> {
@@ -209,6 +235,7 @@ function subscribe(ctor: EventSourceConstructor, url: string, withCredentials: b
 
 interface HookState<T> {
   data: T | null;
+  event: SSEEventOf<EventMap> | null;
   error: SSEEventLike | Error | null;
   readyState: ReadyState;
   lastEventId: string | null;
@@ -218,12 +245,7 @@ const useIsomorphicLayoutEffect =
   typeof (globalThis as { window?: unknown }).window === 'undefined' ? useEffect : useLayoutEffect;
 
 function decode<T>(text: string, parse: 'json' | 'text'): T {
-  if (parse === 'text') return text as T;
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return text as T;
-  }
+  return (parse === 'text' ? text : decodeData(text)) as T;
 }
 
 // Relative URLs resolve against the page, as EventSource does, so '/events'
@@ -250,15 +272,21 @@ function defaultEventSource(): EventSourceConstructor | undefined {
  * functions each render does not reconnect; changing `url`,
  * `withCredentials`, `events`, `parse` or `EventSource` does.
  */
+export function useEventSource<E extends EventMap = EventMap>(url: string | URL | null | undefined, options: TypedEventSourceOptions<E>): TypedEventSourceResult<E>;
+export function useEventSource<T = unknown>(url: string | URL | null | undefined, options?: UseEventSourceOptions<T>): UseEventSourceResult<T>;
 export function useEventSource<T = unknown>(
   url: string | URL | null | undefined,
-  options: UseEventSourceOptions<T> = {},
-): UseEventSourceResult<T> {
-  const { withCredentials = false, parse = 'json' } = options;
+  options: UseEventSourceOptions<T> | TypedEventSourceOptions = {},
+): UseEventSourceResult<T> & { event: SSEEventOf<EventMap> | null } {
+  const { withCredentials = false } = options;
+  const typed = options.json === true;
+  if (options.json !== undefined && typeof options.json !== 'boolean') throw new TypeError(`useEventSource: \`json\` must be true (typed events) or false, got ${String(options.json)}`);
+  const parse = typed ? 'json' : ((options as UseEventSourceOptions<T>).parse ?? 'json');
   if (parse !== 'json' && parse !== 'text') throw new TypeError(`useEventSource: \`parse\` must be 'json' or 'text', got ${String(parse)}`);
+  if (typed && !Array.isArray(options.events)) throw new TypeError("useEventSource: with `json: true` pass `events`, the names to listen to (e.g. ['progress', 'done']; 'message' for unnamed events)");
   const ctor = options.EventSource ?? defaultEventSource();
   const href = url === null || url === undefined ? null : absolute(String(url));
-  const eventsKey = (options.events ?? []).join('\n');
+  const eventsKey = (typed ? ['typed'] : []).concat(options.events ?? []).join('\n');
   const key = href === null ? null : `${withCredentials ? 'credentials' : 'anonymous'} ${href}`;
 
   const optionsRef = useRef(options);
@@ -268,7 +296,7 @@ export function useEventSource<T = unknown>(
 
   const [closedKey, setClosedKey] = useState<string | null>(null);
   const active = key !== null && closedKey !== key;
-  const [state, setState] = useState<HookState<T>>(() => ({ data: null, error: null, readyState: active ? 0 : 2, lastEventId: null }));
+  const [state, setState] = useState<HookState<T>>(() => ({ data: null, event: null, error: null, readyState: active ? 0 : 2, lastEventId: null }));
   const leaveRef = useRef<(() => void) | null>(null);
 
   useEffect(() => {
@@ -276,22 +304,27 @@ export function useEventSource<T = unknown>(
       setState((s) => (s.readyState === 2 ? s : { ...s, readyState: 2 }));
       return;
     }
-    setState({ data: null, error: null, readyState: 0, lastEventId: null });
+    setState({ data: null, event: null, error: null, readyState: 0, lastEventId: null });
     if (ctor === undefined) {
       const err = new Error('useEventSource: no EventSource here; pass options.EventSource (e.g. from sse-native/client)');
       setState((s) => ({ ...s, error: err, readyState: 2 }));
       optionsRef.current.onError?.(err);
       return;
     }
-    const names = new Set(['message', ...(eventsKey === '' ? [] : eventsKey.split('\n'))]);
+    // Typed: exactly the names given; else 'message' and the names given.
+    const listed = eventsKey === '' ? [] : eventsKey.split('\n');
+    const names = new Set(listed[0] === 'typed' ? listed.slice(1) : ['message', ...listed]);
     let left = false;
     const sub: Subscriber = {
       names,
       onEvent: (event) => {
         const data = decode<T>(event.data, parse);
         const lastEventId = event.lastEventId ?? null;
-        setState((s) => ({ ...s, data, lastEventId, readyState: 1 }));
-        optionsRef.current.onMessage?.(event, data);
+        const typedEvent = { event: event.type, data, id: event.lastEventId === '' ? undefined : event.lastEventId };
+        setState((s) => ({ ...s, data, event: typedEvent, lastEventId, readyState: 1 }));
+        const o = optionsRef.current;
+        if (o.json === true) o.onEvent?.(typedEvent);
+        else o.onMessage?.(event, data);
       },
       onOpen: () => {
         setState((s) => ({ ...s, error: null, readyState: 1 }));
@@ -332,6 +365,7 @@ export function useEventSource<T = unknown>(
 
   return {
     data: state.data,
+    event: state.event,
     error: state.error,
     isConnected: state.readyState === 1,
     readyState: state.readyState,

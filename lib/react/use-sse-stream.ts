@@ -8,6 +8,7 @@ import { fetchEventSource as browserFetchEventSource } from '../client/browser';
 import type { FetchEventSourceInit, SSEResponseInfo } from '../client/fetch-event-source';
 import type { FetchLike, HeadersLike } from '../client/transport';
 import type { EventSourceMessage } from '../common/parser-api';
+import { decodeData, type EventMap, type SSEEventOf } from '../common/events';
 
 /** Where a stream is: before start(), waiting for the response head, reading, ended normally, failed. */
 export type SSEStreamStatus = 'idle' | 'connecting' | 'streaming' | 'done' | 'error';
@@ -66,6 +67,30 @@ export interface UseSSEStreamOptions<T = unknown> {
   fetch?: FetchLike;
   /** The client to use: sse-native/client's fetchEventSource in Node or tests. @defaultValue the browser build's */
   fetchEventSource?: FetchEventSourceFn;
+  /** `true` (TypedSSEStreamOptions) types the events by an event map. @defaultValue false */
+  json?: false;
+}
+
+/**
+ * useSSEStream's options for a typed stream, `json: true`:
+ * `useSSEStream<{ token: { text: string }; done: string }>(url, { json: true,
+ * onEvent(ev) { if (ev.event === 'token') ev.data.text } })`. Data is decoded
+ * by the server's rule (JSON, else the string itself) and typed by the map;
+ * `events`, `done`, `text` and onEvent see SSEEventOf<E>.
+ */
+export interface TypedSSEStreamOptions<E extends EventMap = EventMap>
+  extends Omit<UseSSEStreamOptions<E[keyof E & string]>, 'parse' | 'done' | 'text' | 'onEvent' | 'json'> {
+  json: true;
+  /** As UseSSEStreamOptions' done, with the typed event. @defaultValue '[DONE]' */
+  done?: string | ((event: SSEEventOf<E>) => boolean) | null;
+  /** As UseSSEStreamOptions' text, with the typed event. */
+  text?: (event: SSEEventOf<E>) => string | undefined;
+  /** Called for every event, in order: `switch (event.event)` narrows `event.data`. */
+  onEvent?: (event: SSEEventOf<E>) => void;
+}
+
+export interface TypedSSEStreamResult<E extends EventMap = EventMap> extends Omit<UseSSEStreamResult<E[keyof E & string]>, 'events'> {
+  events: SSEEventOf<E>[];
 }
 
 /** What start() may change for one request. */
@@ -99,12 +124,7 @@ interface State<T> {
 const useIsomorphicLayoutEffect = typeof window === 'undefined' ? useEffect : useLayoutEffect;
 
 function decode<T>(text: string, parse: 'json' | 'text'): T {
-  if (parse === 'text') return text as T;
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return text as T;
-  }
+  return (parse === 'text' ? text : decodeData(text)) as T;
 }
 
 /** The default `text`: covers OpenAI chunks and the usual `{ token }` / `{ content }` shapes. */
@@ -149,10 +169,17 @@ const IDLE = { text: '', events: [], status: 'idle', error: null, lastEventId: u
  * Unmounting aborts the request in flight. A bad option is a TypeError
  * thrown from start() (or from the render with `autoStart`).
  */
-export function useSSEStream<T = unknown>(url: string | URL | null | undefined, options: UseSSEStreamOptions<T> = {}): UseSSEStreamResult<T> {
-  const optionsRef = useRef(options);
+export function useSSEStream<E extends EventMap = EventMap>(url: string | URL | null | undefined, options: TypedSSEStreamOptions<E>): TypedSSEStreamResult<E>;
+export function useSSEStream<T = unknown>(url: string | URL | null | undefined, options?: UseSSEStreamOptions<T>): UseSSEStreamResult<T>;
+export function useSSEStream<T = unknown>(
+  url: string | URL | null | undefined,
+  options: UseSSEStreamOptions<T> | TypedSSEStreamOptions = {},
+): UseSSEStreamResult<T> | TypedSSEStreamResult {
+  // The typed options are the untyped ones with typed callbacks: one body serves both.
+  const untyped = options as UseSSEStreamOptions<T>;
+  const optionsRef = useRef(untyped);
   useIsomorphicLayoutEffect(() => {
-    optionsRef.current = options;
+    optionsRef.current = untyped;
   });
   const [state, setState] = useState<State<T>>(IDLE as unknown as State<T>);
   const current = useRef<AbortController | null>(null);
@@ -172,7 +199,9 @@ export function useSSEStream<T = unknown>(url: string | URL | null | undefined, 
     (overrides: SSEStreamStartOptions = {}) => {
       if (href === null) return;
       const o = optionsRef.current;
-      const parse = o.parse ?? 'json';
+      const json = (o as { json?: unknown }).json;
+      if (json !== undefined && typeof json !== 'boolean') throw new TypeError(`useSSEStream: \`json\` must be true (typed events) or false, got ${String(json)}`);
+      const parse = json === true ? 'json' : (o.parse ?? 'json');
       if (parse !== 'json' && parse !== 'text') throw new TypeError(`useSSEStream: \`parse\` must be 'json' or 'text', got ${String(parse)}`);
       const done = o.done === undefined ? '[DONE]' : o.done;
       if (done !== null && typeof done !== 'string' && typeof done !== 'function') {

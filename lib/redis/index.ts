@@ -164,7 +164,7 @@ export async function connectRedis(options: ConnectRedisOptions = {}): Promise<R
       await Promise.race([
         started,
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs);
+          timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms (is Redis running and reachable? raise connectTimeoutMs if it is slow)`)), timeoutMs);
         }),
       ]);
     } catch (err) {

@@ -186,29 +186,29 @@ export function resolveOptions(options: SSEStreamOptions | undefined, extra: rea
   }
   const headers = o.headers ?? NO_HEADERS;
   if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
-    throw argValueError('`headers` must be an object of header names to values');
+    throw argValueError('`headers` must be an object of header names to values, like { \'X-Accel-Buffering\': \'no\' }');
   }
   for (const [k, v] of Object.entries(headers)) {
     const ok = typeof v === 'string' || typeof v === 'number' || (Array.isArray(v) && v.every((x) => typeof x === 'string'));
     if (!ok) throw argValueError(`\`headers\`: the value of ${JSON.stringify(k)} must be a string, number or string[]`);
     // Checked here so both sinks refuse before anything is written (res.writeHead
     // would throw only after the stream took the response).
-    if (!HEADER_NAME.test(k)) throw argValueError(`\`headers\`: invalid header name ${JSON.stringify(k)}: must be a token`);
+    if (!HEADER_NAME.test(k)) throw argValueError(`\`headers\`: invalid header name ${JSON.stringify(k)}: use letters, digits and !#$%&'*+-.^_\`|~ only`);
     for (const x of Array.isArray(v) ? v : [v]) {
       if (typeof x === 'string' && /[\r\n\0]/.test(x)) {
-        throw argValueError(`\`headers\`: invalid header value ${JSON.stringify(k)}: must hold no CR, LF or NUL`);
+        throw argValueError(`\`headers\`: invalid header value ${JSON.stringify(k)}: must hold no CR, LF or NUL: send one line (encode other text, e.g. with encodeURIComponent)`);
       }
     }
   }
   let retry = o.retry === undefined ? undefined : nonNegativeInt(o, 'retry', 0);
   const jitter = nonNegativeInt(o, 'retryJitterMs', 0);
   if (retry !== undefined && jitter > 0) retry += Math.floor(Math.random() * (jitter + 1));
-  if (o.adopt !== undefined && typeof o.adopt !== 'boolean') throw argValueError('`adopt` must be a boolean');
+  if (o.adopt !== undefined && typeof o.adopt !== 'boolean') throw argValueError(`\`adopt\` must be true or false, got ${typeof o.adopt}`);
   const keys = o.key === undefined ? NO_KEYS : typeof o.key === 'string' ? [o.key] : o.key;
   if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string' || k === '')) {
     throw argValueError('`key` must be a non-empty string or an array of them');
   }
-  if (o.resume !== undefined && typeof o.resume !== 'boolean') throw argValueError('`resume` must be a boolean');
+  if (o.resume !== undefined && typeof o.resume !== 'boolean') throw argValueError(`\`resume\` must be true or false (it needs \`key\`), got ${typeof o.resume}`);
   const format = o.format ?? 'sse';
   if (format !== 'sse' && format !== 'ndjson') throw argValueError(`\`format\` must be 'sse' or 'ndjson', got ${String(format)}`);
   if (o.credentials !== undefined && typeof o.credentials !== 'boolean') throw argValueError('`credentials` must be a boolean');

@@ -107,7 +107,7 @@ export class SSEStream<E extends EventMap = EventMap> extends EventEmitter {
   get signal(): AbortSignal {
     if (this.controller === undefined) {
       this.controller = new AbortController();
-      if (this.isClosed) this.controller.abort(this.closeReason ?? new SSEError('SSE_CLOSED', 'stream closed'));
+      if (this.isClosed) this.controller.abort(this.closeReason ?? closedError());
     }
     return this.controller.signal;
   }
@@ -314,7 +314,7 @@ export class SSEStream<E extends EventMap = EventMap> extends EventEmitter {
     const sink = this.sink;
     this.sink = undefined;
     sink?.end(reason);
-    this.controller?.abort(reason ?? new SSEError('SSE_CLOSED', 'stream closed'));
+    this.controller?.abort(reason ?? closedError());
     this.emit('close');
   }
 
@@ -331,15 +331,25 @@ export class SSEStream<E extends EventMap = EventMap> extends EventEmitter {
   }
 }
 
+/** Why a stream whose client left closed (closeReason, signal.reason). */
+export const kClientGone = "client disconnected: stop work on stream.signal (or the 'close' event); a browser reconnects with Last-Event-ID";
+
+/** The signal's reason after close()/closeAll(). */
+function closedError(): SSEError {
+  return new SSEError('SSE_CLOSED', "stream closed by close() or closeAll(): stop sending (check stream.closed, or stream.signal)");
+}
+
 /** An SSEError for the status the core closed a member with (0: our own graceful close). */
 function closeReason(status: number): Error | undefined {
   if (status === 0) return undefined;
   const E = C.Errno;
-  if (status === E.EOF) return new SSEError('SSE_CLIENT_GONE', 'client disconnected');
-  if (status === E.ENOBUFS) return new SSEError('SSE_SLOW_CONSUMER', 'slow consumer: the client took no bytes for slowConsumerMs while its queue was above highWaterMark, or left more than maxBuffered waiting (raise slowConsumerMs/maxBuffered, await sse.drained() before sending more, or use onSlowConsumer: "drop")');
-  if (status === E.ETIMEDOUT) return new SSEError('SSE_TIMEOUT', 'closed by a timeout (idleTimeoutMs, maxDurationMs, or a graceful close the client did not read within 10 s)');
+  if (status === E.EOF) return new SSEError('SSE_CLIENT_GONE', kClientGone);
+  if (status === E.ENOBUFS) return new SSEError('SSE_SLOW_CONSUMER', 'slow consumer: the client took no bytes for slowConsumerMs while its queue was above highWaterMark, or left more than maxBuffered waiting (raise slowConsumerMs or maxBuffered, await sse.drained() before sending more, or pass onSlowConsumer: "drop" to drop events instead)');
+  if (status === E.ETIMEDOUT) {
+    return new SSEError('SSE_TIMEOUT', 'closed by a timeout: idleTimeoutMs or maxDurationMs (raise them, or 0 for none), or a graceful close whose client did not read within 10 s');
+  }
   const name = native.errName(status);
-  const err = new SSEError('SSE_CONNECTION_ERROR', `connection closed: ${name}`);
+  const err = new SSEError('SSE_CONNECTION_ERROR', `connection closed: ${name} (a socket error; stop work on stream.signal, the client reconnects on its own)`);
   err.syscallCode = name;
   err.errno = status;
   return err;
