@@ -62,9 +62,9 @@ test("the TypeScript engine's constants and status table are the addon's", () =>
 test('a bad field is refused with the addon error (class, code, text); nothing is queued', () => {
   const h = open({});
   expect(() => h.b.send(h.id, 'a\nb', 'x', undefined, undefined, undefined)).toThrow(
-    expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE', message: '`event` must not contain CR or LF' }),
+    expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE', message: '`event` must not contain CR or LF: pass a one-line event name (line breaks belong in `data`)' }),
   );
-  expect(() => h.b.hubBroadcast('k', undefined, 'x', 'a\0', undefined, undefined)).toThrow('broadcast: `id` must not contain CR, LF or NUL');
+  expect(() => h.b.hubBroadcast('k', undefined, 'x', 'a\0', undefined, undefined)).toThrow('broadcast: `id` must not contain CR, LF or NUL: pass a one-line id');
   expect(h.b.bufferedAmount(h.id)).toBe(0);
 });
 

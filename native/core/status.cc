@@ -42,8 +42,9 @@ constexpr Row kRows[] = {
     {StatusKind::kState, "SSE_LIMIT", "LIMIT_PER_ADDRESS",
      "maxConnectionsPerAddress reached for this client address (raise it with setLimits)"},
     {StatusKind::kState, "SSE_SLOW_CONSUMER", "SLOW_CONSUMER",
-     "the client did not read fast enough: raise maxBuffered, or pass onSlowConsumer: 'drop' "
-     "to drop events instead (see highWaterMark)"},
+     "the client did not read fast enough (nothing taken for slowConsumerMs above highWaterMark, "
+     "or more than maxBuffered waiting): await drained() before sending more, raise "
+     "slowConsumerMs or maxBuffered, or pass onSlowConsumer: 'drop' to drop events instead"},
     {StatusKind::kState, "SSE_NO_MEMORY", "NO_MEMORY",
      "out of memory: lower maxBuffered, the replay sizes (configureKey) or the number of "
      "connections"},
