@@ -16,8 +16,9 @@
 //                        them (maxBuffered); a paused socket does not see that close, so each
 //                        leaves after 30-60 s and is replaced
 // Samples (every --interval-s, 10): server RSS, V8 heap used after a full GC,
-// external memory, open fds, connections per role, events/s, p50/p99/max latency
-// of the steady readers in that interval.
+// external memory, bytes queued for the clients (sum of bufferedAmount), open
+// fds, connections per role, events/s, p50/p99/max latency of the steady
+// readers in that interval.
 //
 // Fails (exit 1) when
 //   - a steady reader missed an event or saw an error,
@@ -285,6 +286,7 @@ async function main() {
       rss_mb: r1(mb(s.rss)),
       heap_mb: r1(mb(s.heapUsed)),
       external_mb: r1(mb(s.external)),
+      queued_mb: r1(mb(s.queued)),
       fds: fdCount(pid),
       connections: s.connections,
       steady: s.steady,
@@ -418,7 +420,7 @@ function svg(r) {
   const panelH = 120;
   const gap = 36;
   const panels = [
-    { title: 'memory MB (RSS, V8 heap used after GC)', series: [['rss_mb', '#1f77b4'], ['heap_mb', '#ff7f0e']] },
+    { title: 'server memory MB (RSS; V8 heap used after GC; queued for clients)', series: [['rss_mb', '#1f77b4'], ['heap_mb', '#ff7f0e'], ['queued_mb', '#8c564b']] },
     { title: 'open fds of the server', series: [['fds', '#2ca02c']] },
     { title: 'streams open (all roles)', series: [['connections', '#9467bd']] },
     { title: 'p99 latency of the steady readers, ms (per interval)', series: [['p99_ms', '#d62728']] },
@@ -449,7 +451,7 @@ function svg(r) {
       const pts = S.filter((s) => Number.isFinite(s[key])).map((s) => `${x(s.t_s).toFixed(1)},${y(s[key]).toFixed(1)}`);
       if (pts.length) out.push(`<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${pts.join(' ')}"/>`);
     }
-    if (p.series.length > 1) p.series.forEach(([key, color], j) => out.push(`<text x="${W - 160 + j * 70}" y="${y0 - 6}" fill="${color}">${key}</text>`));
+    if (p.series.length > 1) p.series.forEach(([key, color], j) => out.push(`<text x="${W - 230 + j * 75}" y="${y0 - 6}" fill="${color}">${key}</text>`));
   });
   const yAxis = 60 + panels.length * (panelH + gap) - gap + 16;
   for (const f of [0, 0.25, 0.5, 0.75, 1]) {

@@ -21,6 +21,7 @@ const http = require('node:http');
 const net = require('node:net');
 const path = require('node:path');
 const { Worker } = require('node:worker_threads');
+const { EventEmitter } = require('node:events');
 
 const DIST = path.join(__dirname, '..', 'dist', 'index.js');
 const lib = require(DIST);
@@ -37,6 +38,12 @@ const BATCH = 50;
 
 const counts = { opened: 0, closed: 0, slowClosed: 0, parsers: 0, events: 0, web: 0, workers: 0, reasons: {} };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// Every wait is driven by what happened, not by time (valgrind runs ~30x
+// slower), with a 60 s bound; slowGone emits a slow reader's id when the
+// policy closed it.
+const BOUND_MS = 60000;
+const slowGone = new EventEmitter();
+slowGone.setMaxListeners(0);
 
 function subscribe(req, res) {
   const q = new URL(req.url, 'http://x').searchParams;
@@ -53,6 +60,7 @@ function subscribe(req, res) {
     const why = (s.closeReason && s.closeReason.code) || 'closed';
     counts.reasons[why] = (counts.reasons[why] || 0) + 1;
     if (why === 'SSE_SLOW_CONSUMER') counts.slowClosed++;
+    if (slow) slowGone.emit('gone', q.get('id'));
   });
   s.send({ event: 'hello', id: String(counts.opened), data: 'per-stream ' + counts.opened });
   s.send({ data: { n: counts.opened, list: [1, 2, 3] } });
@@ -68,8 +76,10 @@ server.keepAliveTimeout = 0;
 
 // One client connection: how = 'read' | 'early' | 'pipelined' | 'slow' | 'serverclose'.
 function client(port, how, i) {
+  const t0 = Date.now();
   return new Promise((resolve) => {
     const sock = net.connect(port, '127.0.0.1');
+    if (process.env.CHURN_DEBUG) sock.on('close', () => Date.now() - t0 > 3000 && console.error('slow client', how, i, Date.now() - t0));
     const adopt = i % 3 === 0 ? '&adopt=0' : '';
     const get = (q) => `GET /sub?${q} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n`;
     sock.on('error', () => {});
@@ -79,19 +89,28 @@ function client(port, how, i) {
       return void setImmediate(() => sock.destroy());
     }
     if (how === 'pipelined') sock.write(get('a=1' + adopt) + (i % 2 ? get('a=2') : 'GET /plain HTTP/1.1\r\nHost: x\r\n\r\n'));
-    else if (how === 'slow') sock.write(get('slow=1'));
+    else if (how === 'slow') sock.write(get('slow=1&id=' + i));
     else if (how === 'serverclose') sock.write(get('serverclose=1' + adopt));
     else sock.write(get('a=1' + adopt));
+    const bound = setTimeout(() => sock.destroy(), BOUND_MS);
+    sock.on('close', () => clearTimeout(bound));
     if (how === 'slow') {
-      sock.pause(); // never reads; the policy closes it; we leave after 1.5 s
-      return void setTimeout(() => sock.destroy(), 1500);
+      sock.pause(); // never reads: leaves once the policy closed its stream
+      const gone = (id) => {
+        if (id !== String(i)) return;
+        slowGone.off('gone', gone);
+        sock.destroy();
+      };
+      return void slowGone.on('gone', gone);
     }
     let got = 0;
+    let tail = '';
     sock.on('data', (d) => {
       got += d.length;
-      if (got > 400 && how !== 'serverclose') sock.destroy();
+      tail = (tail + d.toString('latin1')).slice(-16);
+      // A server close ends the socket (adopted) or the chunked body (res.write, keep-alive).
+      if (how === 'serverclose' ? tail.includes('\r\n0\r\n\r\n') : got > 400) sock.destroy();
     });
-    setTimeout(() => sock.destroy(), 1000);
   });
 }
 
@@ -186,7 +205,7 @@ async function main() {
   await webStreams();
   await workers();
   await streams(port);
-  for (let i = 0; i < 100 && counts.closed < counts.opened; i++) await sleep(50);
+  for (let i = 0; i < BOUND_MS / 50 && counts.closed < counts.opened; i++) await sleep(50);
   await lib.closeAll(undefined, { timeoutMs: 2000 });
   await new Promise((r) => server.close(r));
   if (typeof global.gc === 'function') for (let i = 0; i < 3; i++) global.gc();

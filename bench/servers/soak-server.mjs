@@ -8,7 +8,7 @@
 //        broadcasts one B-byte event to 'all'; every P-th tick also sends one
 //        event to each steady stream by stream.send() (a per-stream send) and
 //        one K-byte event to 'bulk' (what fills the slow readers' queues)
-//   GET /stats[?gc=1]   { pid, rss, heapUsed, heapTotal, external, arrayBuffers,
+//   GET /stats[?gc=1]   { pid, rss, heapUsed, heapTotal, external, arrayBuffers, queued,
 //        connections (per role), closes (per role and reason), sentPerStream, ticks, publishing }
 //
 // Payload: `t=<process.hrtime.bigint()>` padded with dots (sse_load reads the
@@ -86,6 +86,8 @@ const server = http.createServer((req, res) => {
   if (url.pathname === '/stats') {
     if (url.searchParams.get('gc') === '1' && typeof globalThis.gc === 'function') globalThis.gc();
     const m = process.memoryUsage();
+    let queued = 0; // bytes waiting in the streams' queues (shared frames counted per stream)
+    for (const set of Object.values(roles)) for (const s of set) queued += s.bufferedAmount;
     res.writeHead(200, { 'content-type': 'application/json' });
     return void res.end(
       JSON.stringify({
@@ -95,6 +97,7 @@ const server = http.createServer((req, res) => {
         heapTotal: m.heapTotal,
         external: m.external,
         arrayBuffers: m.arrayBuffers,
+        queued,
         connections: roles.steady.size + roles.churn.size + roles.slow.size,
         steady: roles.steady.size,
         churn: roles.churn.size,
