@@ -58,7 +58,9 @@ for (const b of blocks) {
   }
 }
 const summary = /LEAK SUMMARY:[\s\S]*?suppressed:[^\n]*/.exec(text)?.[0].replace(/==\d+== /g, '') ?? '(no leak summary: did node exit normally?)';
-for (const b of shown) console.log(b.replace(/==\d+== /g, '') + '\n');
+// Printed without the pid prefix, runs of one repeated frame folded.
+const fold = (b) => b.replace(/==\d+== /g, '').split('\n').filter((l, i, a) => i === 0 || l !== a[i - 1]).join('\n');
+for (const b of shown) console.log(fold(b) + '\n');
 console.log(summary);
 console.log(JSON.stringify(out));
 const ok = churn === '0' && out.definite.ours === 0 && out.indirect.ours === 0 && out.errorsOurs === 0 && /LEAK SUMMARY/.test(text);
