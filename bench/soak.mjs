@@ -18,7 +18,9 @@
 // Samples (every --interval-s, 10): server RSS, V8 heap used after a full GC,
 // external memory, bytes queued for the clients (sum of bufferedAmount), open
 // fds, connections per role, events/s, p50/p99/max latency of the steady
-// readers in that interval.
+// readers since the last sample, the server's longest event-loop delay and
+// the share of time its main thread waited for a CPU (machine noise); a
+// sample whose /stats did not answer within 10 s is counted as missed.
 //
 // Fails (exit 1) when
 //   - a steady reader missed an event or saw an error,
@@ -141,6 +143,14 @@ async function get(srv, pathname, timeoutMs = 10000) {
   const text = await r.text();
   return text ? JSON.parse(text) : {};
 }
+// Nanoseconds the process's main thread spent runnable, waiting for a CPU.
+function runqWaitNs(pid) {
+  try {
+    return Number(fs.readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]);
+  } catch {
+    return NaN;
+  }
+}
 function fdCount(pid) {
   try {
     return fs.readdirSync(`/proc/${pid}/fd`).length;
@@ -242,7 +252,9 @@ async function main() {
   const ticks = Math.ceil(RATE * MINUTES * 60);
   const perConn = ticks + Math.ceil(ticks / PER);
   const samples = [];
-  let lastGen = null;
+  // The generator's interval lines since the last sample: a sample covers
+  // them all (worst p99 and max, mean rate), so a late sample hides nothing.
+  let genLines = [];
   const gen = start(GEN, [
     '--port', srv.port, '--path', '/sub?role=steady', '--connections', CLIENTS, '--sources', 4,
     '--until-events', perConn, '--duration', MINUTES * 60 + 180, '--interval-s', EVERY,
@@ -259,7 +271,7 @@ async function main() {
     if (!l.startsWith('{')) return;
     const j = JSON.parse(l);
     if (j.kind === 'final') final = j;
-    else lastGen = j;
+    else genLines.push(j);
   });
   gen.exited.then(() => readyResolve(null));
   const readyLine = await Promise.race([ready, sleep(120000)]);
@@ -275,12 +287,25 @@ async function main() {
   await get(srv, `/publish?n=${ticks}&rate=${RATE}&bytes=${BYTES}&per=${PER}&bulk=${BULK}`);
   log(`publishing ${ticks} ticks at ${RATE}/s to ${CLIENTS} steady + ${CHURN} churn + ${SLOW} slow clients`);
 
-  let usedGen = null;
+  let missed = 0;
+  let wait0 = runqWaitNs(pid);
+  let tLast = Date.now();
   const sample = async () => {
     const s = await get(srv, '/stats?gc=1').catch(() => null);
-    if (!s) return;
-    const g = lastGen !== usedGen ? lastGen : null;
-    usedGen = lastGen;
+    if (!s) return void missed++;
+    const ls = genLines;
+    genLines = [];
+    const g = ls.length
+      ? {
+          events_per_s: ls.reduce((a, j) => a + j.events_per_s, 0) / ls.length,
+          lat_ms: { p50: median(ls.map((j) => j.lat_ms.p50)), p99: Math.max(...ls.map((j) => j.lat_ms.p99)), max: Math.max(...ls.map((j) => j.lat_ms.max)) },
+        }
+      : null;
+    const wait = runqWaitNs(pid);
+    const now = Date.now();
+    const waitPct = ((wait - wait0) / 1e6 / Math.max(1, now - tLast)) * 100;
+    wait0 = wait;
+    tLast = now;
     const row = {
       t_s: Math.round((Date.now() - tPub) / 1000),
       rss_mb: r1(mb(s.rss)),
@@ -298,6 +323,12 @@ async function main() {
       p50_ms: g ? r3(g.lat_ms.p50) : null,
       p99_ms: g ? r3(g.lat_ms.p99) : null,
       max_ms: g ? r3(g.lat_ms.max) : null,
+      // The server's longest event-loop delay since the last sample, and the
+      // share of the time its main thread was runnable but had no CPU (the
+      // shared machine): a latency spike with a high wait is the machine's.
+      loop_delay_max_ms: r1(s.loopDelayMaxMs),
+      cpu_wait_pct: r1(waitPct),
+      missed_samples: missed,
     };
     samples.push(row);
     console.log(JSON.stringify(row));
@@ -369,6 +400,12 @@ async function main() {
       slow_opened: counts.slowOpened,
       closes: stAtEnd.closes,
     },
+    noise: {
+      missed_samples: missed,
+      loop_delay_max_ms: Math.max(0, ...samples.map((x) => x.loop_delay_max_ms).filter(Number.isFinite)),
+      cpu_wait_pct_median: median(samples.map((x) => x.cpu_wait_pct)),
+      cpu_wait_pct_max: Math.max(0, ...samples.map((x) => x.cpu_wait_pct).filter(Number.isFinite)),
+    },
     failures,
     samples,
   };
@@ -402,6 +439,9 @@ function report(r) {
       `latency p50 ${t.latency_ms?.p50} ms, p99 ${t.latency_ms?.p99} ms, p99.9 ${t.latency_ms?.p999} ms, max ${t.latency_ms?.max} ms. ` +
       `Churn: ${t.churn_opened} connections (${t.churn_left_before_head} gone before the head). Slow readers: ${t.slow_opened} opened. ` +
       `Server closes: steady: ${c(t.closes.steady)}; churn: ${c(t.closes.churn)}; slow: ${c(t.closes.slow)}.`,
+    '',
+    `Noise: ${r.noise.missed_samples} samples missed (/stats did not answer in 10 s), longest server event-loop delay ` +
+      `${r.noise.loop_delay_max_ms} ms, server main thread waiting for a CPU ${r.noise.cpu_wait_pct_median}% of the time (median of the samples; worst ${r.noise.cpu_wait_pct_max}%).`,
     '',
     `fds: baseline ${r.baseline.fds}, after every client left ${r.end.fds} (streams counted: ${r.end.connections}). ` +
       `RSS: baseline ${r.baseline.rss_mb} MB, end ${r.end.rss_mb} MB. Heap used after GC: baseline ${r.baseline.heap_mb} MB, end ${r.end.heap_mb} MB.`,

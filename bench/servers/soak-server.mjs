@@ -8,7 +8,7 @@
 //        broadcasts one B-byte event to 'all'; every P-th tick also sends one
 //        event to each steady stream by stream.send() (a per-stream send) and
 //        one K-byte event to 'bulk' (what fills the slow readers' queues)
-//   GET /stats[?gc=1]   { pid, rss, heapUsed, heapTotal, external, arrayBuffers, queued,
+//   GET /stats[?gc=1]   { pid, rss, heapUsed, heapTotal, external, arrayBuffers, queued, loopDelayMaxMs,
 //        connections (per role), closes (per role and reason), sentPerStream, ticks, publishing }
 //
 // Payload: `t=<process.hrtime.bigint()>` padded with dots (sse_load reads the
@@ -16,6 +16,7 @@
 //   node --expose-gc bench/servers/soak-server.mjs <port>
 import http from 'node:http';
 import { createRequire } from 'node:module';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { payload } from './common.mjs';
 
 const lib = createRequire(import.meta.url)('../../dist/index.js');
@@ -28,6 +29,8 @@ const closes = { steady: {}, churn: {}, slow: {} };
 let sentPerStream = 0;
 let ticks = 0;
 let publishing = 0;
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 
 function subscribe(req, res, q) {
   const role = roles[q.get('role')] ? q.get('role') : 'churn';
@@ -86,6 +89,8 @@ const server = http.createServer((req, res) => {
   if (url.pathname === '/stats') {
     if (url.searchParams.get('gc') === '1' && typeof globalThis.gc === 'function') globalThis.gc();
     const m = process.memoryUsage();
+    const delayMax = loopDelay.max;
+    loopDelay.reset();
     let queued = 0; // bytes waiting in the streams' queues (shared frames counted per stream)
     for (const set of Object.values(roles)) for (const s of set) queued += s.bufferedAmount;
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -98,6 +103,7 @@ const server = http.createServer((req, res) => {
         external: m.external,
         arrayBuffers: m.arrayBuffers,
         queued,
+        loopDelayMaxMs: delayMax / 1e6, // since the last /stats
         connections: roles.steady.size + roles.churn.size + roles.slow.size,
         steady: roles.steady.size,
         churn: roles.churn.size,
