@@ -440,8 +440,10 @@ function report(r) {
       `Churn: ${t.churn_opened} connections (${t.churn_left_before_head} gone before the head). Slow readers: ${t.slow_opened} opened. ` +
       `Server closes: steady: ${c(t.closes.steady)}; churn: ${c(t.closes.churn)}; slow: ${c(t.closes.slow)}.`,
     '',
-    `Noise: ${r.noise.missed_samples} samples missed (/stats did not answer in 10 s), longest server event-loop delay ` +
-      `${r.noise.loop_delay_max_ms} ms, server main thread waiting for a CPU ${r.noise.cpu_wait_pct_median}% of the time (median of the samples; worst ${r.noise.cpu_wait_pct_max}%).`,
+    r.noise
+      ? `Noise: ${r.noise.missed_samples} samples missed (/stats did not answer in 10 s), longest server event-loop delay ` +
+        `${r.noise.loop_delay_max_ms} ms, server main thread waiting for a CPU ${r.noise.cpu_wait_pct_median}% of the time (median of the samples; worst ${r.noise.cpu_wait_pct_max}%).`
+      : 'Noise: not recorded by this run (loop delay and CPU wait were sampled from a later version of bench/soak.mjs).',
     '',
     `fds: baseline ${r.baseline.fds}, after every client left ${r.end.fds} (streams counted: ${r.end.connections}). ` +
       `RSS: baseline ${r.baseline.rss_mb} MB, end ${r.end.rss_mb} MB. Heap used after GC: baseline ${r.baseline.heap_mb} MB, end ${r.end.heap_mb} MB.`,
@@ -472,7 +474,7 @@ function svg(r) {
   out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
   const i = r.info;
   out.push(`<text x="10" y="20" font-size="14" font-weight="bold">${esc(`sse-native soak: ${i.minutes} min, ${i.clients} steady readers, ${i.rate} broadcasts/s, ${i.churn} churning, ${i.slow} slow readers`)}</text>`);
-  out.push(`<text x="10" y="38" fill="#555">${esc(`${i.date}, ${i.nproc} cores, Node ${i.node}; a sample every ${i.intervalS} s; ${r.failures.length ? 'FAILED' : 'passed'}; shaded: warm-up, first and last thirds compared`)}</text>`);
+  out.push(`<text x="10" y="38" fill="#555">${esc(`${i.date}, ${i.nproc} cores, Node ${i.node}; a sample every ${i.intervalS} s; ${r.failures.length ? 'FAILED' : 'passed'}; shaded: warm-up, not judged; the first and last thirds of the rest are compared`)}</text>`);
   const warm = Math.max(1, Math.floor(S.length * 0.2));
   panels.forEach((p, k) => {
     const y0 = 60 + k * (panelH + gap);
@@ -495,13 +497,22 @@ function svg(r) {
   });
   const yAxis = 60 + panels.length * (panelH + gap) - gap + 16;
   for (const f of [0, 0.25, 0.5, 0.75, 1]) {
-    out.push(`<text x="${(left + f * plotW).toFixed(1)}" y="${yAxis}" text-anchor="middle">${((f * tMax) / 60).toFixed(f * tMax < 600 ? 1 : 0)} min</text>`);
+    out.push(`<text x="${(left + f * plotW).toFixed(1)}" y="${yAxis}" text-anchor="${f === 1 ? 'end' : 'middle'}">${((f * tMax) / 60).toFixed(f * tMax < 600 ? 1 : 0)} min</text>`);
   }
   out.push('</svg>');
   return out.join('\n');
 }
 
-main().then(
+// --render: rewrite soak.md and soak.svg (and --svg) from <out>/soak.json, no run.
+function render() {
+  const r = JSON.parse(fs.readFileSync(path.join(OUT, 'soak.json'), 'utf8'));
+  fs.writeFileSync(path.join(OUT, 'soak.md'), report(r));
+  const pic = svg(r);
+  fs.writeFileSync(path.join(OUT, 'soak.svg'), pic);
+  if (SVG) fs.writeFileSync(path.resolve(root, SVG), pic);
+}
+
+(argv.includes('--render') ? Promise.resolve(render()) : main()).then(
   () => process.exit(process.exitCode ?? 0),
   (err) => {
     console.error(err);
