@@ -5,8 +5,9 @@
 //
 //   node bench/run.mjs                 quick suite (a few minutes)
 //   node bench/run.mjs --full          the whole matrix (under an hour)
-//   node bench/run.mjs --soak-minutes 60 [--soak-server sse-native-adopted]   (exit 1 unless every event arrived)
-//        [--soak-subs 1000] [--soak-rate 100] [--soak-interval-s 60]
+//   node bench/run.mjs --soak-minutes 60 [--soak-subs 1000] [--soak-rate 100] [--soak-interval-s 10]
+//        [--soak-churn 100] [--soak-slow 20]   (builds, then bench/soak.mjs: exit 1 on a lost
+//        event or growth)
 //   options: --servers a,b  --scenarios x,y  --reps N  --no-build  --out DIR
 //            --node-flags "--max-semi-space-size=1" (every Node server alike)
 //            --render (rewrite latest.md/.svg from latest.json, no runs)
@@ -15,9 +16,9 @@
 //            Node server's helper threads go back to SCHED_OTHER on CPU 1;
 //            root only; see bench/README.md "Latency tail")
 //
-// Writes bench/results/latest.{md,svg,json} (soak: bench/results/soak.md).
+// Writes bench/results/latest.{md,svg,json} (soak: <out>/soak.{md,json,csv,svg}).
 // Every process started here is stopped here, by pid; every wait is bounded.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -660,43 +661,14 @@ function svg(results, scenarios, servers, info) {
   return out.join('\n');
 }
 
-// ---- soak
+// ---- soak: bench/soak.mjs (also `npm run soak`), after the build above
 
-async function soak(minutes) {
-  const name = opt('soak-server', 'sse-native-adopted');
-  const subs = Number(opt('soak-subs', 1000));
-  const rate = Number(opt('soak-rate', 100));
-  const every = Number(opt('soak-interval-s', 60));
-  const srv = await startServer(name);
-  const lines_ = [`# soak: ${name}, ${subs} subs x ${rate} ev/s for ${minutes} min`, '', `| ${every === 60 ? 'minute' : `interval (${every} s)`} | RSS MB | connections | events/s | p50 ms | p99 ms | max ms |`, '|---|---|---|---|---|---|---|'];
-  try {
-    const n = Math.ceil(rate * minutes * 60);
-    const gen = startGen(
-      ['--port', srv.port, '--connections', subs, '--sources', 4, '--until-events', n, '--duration', minutes * 60 + 60, '--interval-s', every],
-      async (j) => {
-        const s = await stats(srv).catch(() => ({}));
-        const row = `| ${j.interval} | ${fmt(s.rss / 2 ** 20)} | ${s.connections} | ${fmt(j.events_per_s)} | ${j.lat_ms.p50.toFixed(3)} | ${j.lat_ms.p99.toFixed(3)} | ${j.lat_ms.max.toFixed(3)} |`;
-        lines_.push(row);
-        console.log(row);
-      },
-    );
-    await withTimeout(gen.ready, 60000, () => stop(gen.child));
-    await waitConnections(srv, subs);
-    await http(srv, `/publish?n=${n}&bytes=64&rate=${rate}`);
-    const r = await withTimeout(gen.result, (minutes * 60 + 90) * 1000, () => stop(gen.child));
-    lines_.push('', `Total: ${r.events} events, p50 ${r.lat_ms.p50} ms, p99 ${r.lat_ms.p99} ms, p99.9 ${r.lat_ms.p999} ms, max ${r.lat_ms.max} ms; ${errNote(r)}.`);
-    // The soak fails (exit code 1) unless every subscriber got every event with no error.
-    const clean = !r.connect_errors && !r.http_errors && !r.read_errors && !r.disconnects && !r.bad_stamps;
-    if (r.events < subs * n || !clean) {
-      lines_.push(`FAILED: ${r.events} of ${subs * n} events delivered; ${errNote(r)}.`);
-      process.exitCode = 1;
-    }
-  } finally {
-    await stop(srv.child);
-  }
-  fs.mkdirSync(OUT, { recursive: true });
-  fs.writeFileSync(path.join(OUT, 'soak.md'), lines_.join('\n') + '\n');
-  console.log(lines_.slice(-1)[0]);
+function soak(minutes) {
+  const map = { 'soak-subs': 'clients', 'soak-rate': 'rate', 'soak-interval-s': 'interval-s', 'soak-churn': 'churn', 'soak-slow': 'slow' };
+  const args = ['bench/soak.mjs', '--minutes', String(minutes), '--out', OUT];
+  for (const [from, to] of Object.entries(map)) if (opt(from, null) !== null) args.push(`--${to}`, opt(from));
+  const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
+  process.exitCode = r.status ?? 1;
 }
 
 // ---- main
@@ -775,7 +747,7 @@ function render() {
 }
 
 main().then(
-  () => process.exit(0),
+  () => process.exit(process.exitCode ?? 0),
   (err) => {
     console.error(err);
     process.exit(1);

@@ -27,9 +27,9 @@ else
 fi
 rm -f "$jest_json"
 
-echo "== soak (short): 200 subscribers x 100 events/s for 30 s through the hub; every event must arrive"
+echo "== soak (short): 200 readers x 100 events/s for 30 s through the hub, with churn and slow readers; every event must arrive, nothing may grow"
 soak_dir=$(mktemp -d)
-if node bench/run.mjs --soak-minutes 0.5 --soak-subs 200 --soak-rate 100 --soak-interval-s 10 --out "$soak_dir"; then
+if node bench/run.mjs --soak-minutes 0.5 --soak-subs 200 --soak-rate 100 --soak-interval-s 5 --soak-churn 20 --soak-slow 4 --out "$soak_dir"; then
   echo "soak 1 0" >>"$results"
 else
   echo "soak 0 1" >>"$results"

@@ -2,12 +2,16 @@
 
 namespace sse::addon {
 
-Addon::Addon(Napi::Env env, Napi::Object exports) : engine_(env) {
+Addon::Addon(Napi::Env env, Napi::Object exports) : engine_(env), env_(env) {
   initEncoder(env, exports, this);
   initParser(env, exports, this);
   initEngine(env, exports);
   initHub(env, exports);
   initConstants(env, exports);
+}
+
+Addon::~Addon() {
+  if (error_factory_ != nullptr) napi_delete_reference(env_, error_factory_);
 }
 
 bool readUtf8(napi_env env, napi_value v, std::string* out) {
