@@ -3,13 +3,13 @@
 # (libuv1-dev for the CMake build of the core, GoogleTest, Google Benchmark,
 # clang + its runtime for the fuzzer, chromium for the browser tests, the arm64
 # cross compiler for the linux-arm64 prebuild, redis-server for the Redis
-# bridge tests, emoji fonts for the demo's screenshot). Needs root or sudo;
+# bridge tests, emoji fonts for the demo's screenshot, valgrind for the addon leak test). Needs root or sudo;
 # does nothing when everything is present.
 #   --bench   also what only the benchmarks use: nginx-light + libnginx-mod-nchan
 #             (the nchan anchor of bench/run.mjs). The tests never need them.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config python3 libuv1-dev libgtest-dev libbenchmark-dev
-      clang libclang-rt-14-dev chromium g++-aarch64-linux-gnu redis-server fonts-noto-color-emoji)
+      clang libclang-rt-14-dev chromium g++-aarch64-linux-gnu redis-server fonts-noto-color-emoji valgrind)
 if [ "${1:-}" = "--bench" ]; then pkgs+=(nginx-light libnginx-mod-nchan); fi
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
