@@ -3,6 +3,7 @@
 // encoded once, batched per key until the loop turn ends (or until a member
 // of the key sends, joins or leaves), then queued on every member as one
 // shared buffer.
+import { concat } from './queue';
 import { ReplayRing } from './replay-ring';
 
 /** What the hub needs of a member (native/core/hub_member.h). */
@@ -255,15 +256,4 @@ export class Hub {
     }
     return this.host.encode('sse-gap', json + '"}', undefined, undefined, undefined);
   }
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  if (typeof Buffer === 'function') return Buffer.concat(parts, total);
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

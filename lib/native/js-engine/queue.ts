@@ -96,7 +96,8 @@ export class WriteQueue {
   }
 }
 
-function concat(parts: Uint8Array[], total: number): Uint8Array {
+/** `parts` joined into one buffer of `total` bytes. */
+export function concat(parts: Uint8Array[], total: number): Uint8Array {
   if (typeof Buffer === 'function') return Buffer.concat(parts, total);
   const out = new Uint8Array(total);
   let at = 0;
