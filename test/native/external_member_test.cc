@@ -244,9 +244,9 @@ TEST_F(ExternalMember, ClosePolicyPastMaxBufferedClosesWithEnobufs) {
   EXPECT_EQ(c->send(buffer(frame(2, 60))), SendResult::kBackpressure);
   EXPECT_EQ(c->send(buffer(frame(3, 60))), SendResult::kBackpressure);  // 120 wait
   EXPECT_TRUE(c->isOpen()) << "a send never judges";
-  uv_run(&loop_, UV_RUN_NOWAIT);  // the flush judges: nothing taken
-  EXPECT_FALSE(c->isOpen());
-  EXPECT_EQ(c->bufferedAmount(), 0u);
+  // The flush judges (nothing taken) and closes it; the member is freed
+  // once its kClose was delivered, so only the records tell from here.
+  uv_run(&loop_, UV_RUN_NOWAIT);
   EXPECT_EQ(ctx_->stats().slow_consumer_closes, 1u);
   EXPECT_EQ(ctx_->addressCount(kAddr), 0u);
   ASSERT_TRUE(runUntil([&] { return rec_.closes == 1; }));
