@@ -18,11 +18,12 @@
 //
 // Writes bench/results/latest.{md,svg,json} (soak: <out>/soak.{md,json,csv,svg}).
 // Every process started here is stopped here, by pid; every wait is bounded.
-import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { spawnSync, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { children, lines, startChild, stop } from './children.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -117,7 +118,6 @@ const METRICS = {
   ],
 };
 
-const children = new Set();
 function killAll() {
   for (const c of children) {
     try {
@@ -140,41 +140,10 @@ const log = (...a) => console.error('[bench]', ...a);
 // (exec keeps the pid, so the pid is the program's own).
 const ISOLATE = flag('isolate');
 function startPinned(cpu, cmd, args) {
-  const q = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
-  const rt = ISOLATE ? 'chrt -f 20 ' : '';
-  const line = `ulimit -n 20000 2>/dev/null || ulimit -n $(ulimit -Hn); exec ${rt}taskset -c ${cpu} ${[cmd, ...args].map(q).join(' ')}`;
-  const child = spawn('bash', ['-c', line], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  child.exited = new Promise((r) => child.once('exit', (code, sig) => (children.delete(child), r({ code, sig }))));
-  return child;
+  return startChild(root, cmd, args, `${ISOLATE ? 'chrt -f 20 ' : ''}taskset -c ${cpu} `);
 }
 
-async function stop(child, ms = 3000) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(child.pid, 'SIGTERM');
-  } catch {}
-  const t = setTimeout(() => {
-    try {
-      process.kill(child.pid, 'SIGKILL');
-    } catch {}
-  }, ms);
-  await child.exited;
-  clearTimeout(t);
-}
 
-function lines(stream, onLine) {
-  let buf = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (d) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      onLine(buf.slice(0, i));
-      buf = buf.slice(i + 1);
-    }
-  });
-}
 
 async function startServer(name) {
   const child =

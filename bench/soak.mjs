@@ -33,12 +33,12 @@
 //
 // Writes <out>/soak.json, soak.csv, soak.md and soak.svg (--out, default
 // bench/results/soak); --svg FILE also writes the picture there (README: docs/soak-60min.svg).
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { lines, startChild, stop } from './children.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -76,48 +76,10 @@ for (const [f, how] of [
 
 // ---- processes (every one started here is stopped here, by pid)
 
-const children = new Set();
-process.on('exit', () => {
-  for (const c of children) {
-    try {
-      process.kill(c.pid, 'SIGKILL');
-    } catch {}
-  }
-});
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
 
 function start(cmd, args) {
-  const q = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
-  const line = `ulimit -n 20000 2>/dev/null || ulimit -n $(ulimit -Hn); exec ${[cmd, ...args].map(q).join(' ')}`;
-  const child = spawn('bash', ['-c', line], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  child.exited = new Promise((r) => child.once('exit', (code, sig) => (children.delete(child), r({ code, sig }))));
-  return child;
-}
-async function stop(child, ms = 3000) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(child.pid, 'SIGTERM');
-  } catch {}
-  const t = setTimeout(() => {
-    try {
-      process.kill(child.pid, 'SIGKILL');
-    } catch {}
-  }, ms);
-  await child.exited;
-  clearTimeout(t);
-}
-function lines(stream, onLine) {
-  let buf = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (d) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      onLine(buf.slice(0, i));
-      buf = buf.slice(i + 1);
-    }
-  });
+  return startChild(root, cmd, args);
 }
 
 async function startServer() {
