@@ -13,6 +13,9 @@ bash scripts/test-native.sh
 echo "== lib floors: no import cycle, no upward import (scripts/check-floors.js)"
 if node scripts/check-floors.js; then echo "floors 1 0" >>"$results"; else echo "floors 0 1" >>"$results"; fi
 
+echo "== types: lib/ and every test type-check strictly (tsc -p tsconfig.test.json)"
+if npx tsc -p tsconfig.test.json --noEmit; then echo "types 1 0" >>"$results"; else echo "types 0 1" >>"$results"; fi
+
 echo "== jest"
 # Workers and the examples load the compiled package (dist/): build it from lib/ first.
 npm run build:ts || echo "jest 0 1" >>"$results"

@@ -9,7 +9,7 @@ import * as http from 'node:http';
 import { StrictMode, createElement as h } from 'react';
 import { act, cleanup as unmountAll, render, waitFor } from '@testing-library/react';
 import { EventSource as NodeEventSource } from '../lib/node-client';
-import { useEventSource, type EventSourceConstructor, type UseEventSourceOptions, type UseEventSourceResult } from '../lib/react/index';
+import { useEventSource, type EventSourceConstructor, type TypedEventSourceResult, type UseEventSourceOptions, type UseEventSourceResult } from '../lib/react/index';
 import { createSSEStream, type SSEStream } from '../lib/index';
 import { BOUND_MS, Queue, countCloses, listen, useTestEnv, within } from './helpers/server';
 
@@ -111,7 +111,7 @@ describe('useEventSource (jsdom, a real server)', () => {
     type Events = { progress: { pct: number }; done: string };
     const srv = await start();
     const got: unknown[] = [];
-    let latest: ReturnType<typeof useEventSource<Events>> | undefined;
+    let latest: TypedEventSourceResult<Events> | undefined;
     const Probe = () => {
       latest = useEventSource<Events>(srv.url(), {
         EventSource: ES,

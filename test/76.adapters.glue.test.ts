@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Hono } from 'hono';
 import { getRequestListener } from '@hono/node-server';
 import { ssePlugin } from '../lib/adapters/fastify';
@@ -72,8 +72,8 @@ describe.each(SINKS)('Fastify plugin, %s sink', (kind, sinkOpts) => {
   test('registered as the module (default export), used in a child context; a second reply.sse() is an Error naming the fix', async () => {
     const { app, logs } = await start(async (a) => {
       await a.register(fastifyGlue as unknown as typeof ssePlugin);
-      await a.register(async (child) => {
-        child.get('/child', (_request, reply) => {
+      await a.register(async (child: FastifyInstance) => {
+        child.get('/child', (_request: FastifyRequest, reply: FastifyReply) => {
           const stream = reply.sse(sinkOpts);
           let second: unknown;
           try {
@@ -115,13 +115,13 @@ describe.each([
     test('sseMiddleware() gives res.sse(), with the defaults and the headers set before it', async () => {
       const app = express();
       const opened = new Queue<SSEStream>();
-      app.use((_req, res, next) => {
+      app.use((_req: http.IncomingMessage, res: http.ServerResponse, next: Next) => {
         res.setHeader('Access-Control-Allow-Origin', '*');
         next();
       });
       app.use(sseMiddleware({ retry: 2500, heartbeatMs: 0 }));
       app.get('/events', (_req, res) => {
-        const stream = res.sse(sinkOpts);
+        const stream = (res as unknown as { sse(o?: object): SSEStream }).sse(sinkOpts);
         stream.send({ event: 'chunk', data: 'express' });
         opened.push(stream);
       });

@@ -10,7 +10,7 @@ import * as http from 'node:http';
 import { StrictMode, createElement as h } from 'react';
 import { act, cleanup as unmountAll, render, waitFor } from '@testing-library/react';
 import { fetchEventSource, SSEHttpError } from '../lib/node-client';
-import { useSSEStream, type UseSSEStreamOptions, type UseSSEStreamResult } from '../lib/react/index';
+import { useSSEStream, type TypedSSEStreamResult, type UseSSEStreamOptions, type UseSSEStreamResult } from '../lib/react/index';
 import { createSSEStream, type SSEStream } from '../lib/index';
 import { BOUND_MS, Queue, listen, useTestEnv, within } from './helpers/server';
 
@@ -218,7 +218,7 @@ test('json: true: events, done, text and onEvent see typed { event, data, id }',
     }),
   );
   const seen: string[] = [];
-  let latest: ReturnType<typeof useSSEStream<Events>> | undefined;
+  let latest: TypedSSEStreamResult<Events> | undefined;
   const Probe = () => {
     latest = useSSEStream<Events>(`http://127.0.0.1:${srv.port}/chat`, {
       json: true,
