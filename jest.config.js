@@ -27,6 +27,7 @@ const kJsSuites = [
   '10', '11', '12', '13', '14', '15', '16', '18', // streams
   '30', '32', '33', '34', '35', // clients
   '50', '51', '52', '53', '54', '55', '56', '57', '60', '61', '62', '63', // hub, metrics, ndjson
+  '81', // listenSSE (node:http engine)
 ];
 
 module.exports = {

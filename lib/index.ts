@@ -6,6 +6,8 @@ export type { SSEMessage, EventMap, TypedMessage, MessageOf } from './native/enc
 export { createParser, ParseError } from './native/parser';
 export type { EventSourceMessage, EventSourceParser, ParserCallbacks, ParserConfig, ParseErrorType } from './native/parser';
 export { createSSEStream, acceptSSEStream } from './adapters/node';
+export { listenSSE, SSEServer } from './adapters/listen';
+export type { SSEServerOptions, SSERequest, SSERequestHandler } from './adapters/listen';
 export type { AllowOrigins, TrustProxy, AuthorizeResult } from './stream/access';
 export { corsPreflight, corsPreflightResponse } from './adapters/preflight';
 export type { PreflightOptions } from './adapters/preflight';

@@ -27,7 +27,7 @@ export interface StatusInfo {
 export interface NativeConstants {
   SendResult: { SUCCESS: number; BACKPRESSURE: number; DROPPED: number; CLOSED: number };
   Policy: { CLOSE: number; DROP: number };
-  Notify: { DRAIN: number; CLOSE: number; DATA: number; DATA_ACCEPTED: number };
+  Notify: { DRAIN: number; CLOSE: number; DATA: number; DATA_ACCEPTED: number; REQUEST: number };
   Join: { JOINED: number; JOINED_AFTER_GAP: number; ALREADY: number; CLOSED: number };
   Errno: { EOF: number; ENOBUFS: number; ETIMEDOUT: number; ECONNRESET: number; EPIPE: number; ECANCELED: number };
   Status: Record<string, number>;
@@ -63,6 +63,21 @@ export interface NativeBinding {
   openFunction(): number;
   /** Turns a held member into a socket member: 0, or a negative libuv error code (member unchanged). */
   adoptSocket(id: number, fd: number, head: Uint8Array): number;
+  // The core's own listener (native/core/io/listener.h).
+  /** A listener id >= 1, or a negative libuv error code with nothing left open. */
+  listen(host: string, port: number, backlog: number, maxHeadBytes: number, headTimeoutMs: number, maxPending: number): number;
+  /** The bound address and port. */
+  listenerAddress(id: number): [string, number];
+  /** Stops accepting and closes the listener's pending connections; idempotent. */
+  closeListener(id: number): void;
+  /** [method, target, versionMinor, remoteAddress, remotePort, extraBytes, name0, value0, ...], or undefined when gone. */
+  requestHead(pendingId: number): [string, string, number, string, number, number, ...string[]] | undefined;
+  /** The pending connection becomes held member `memberId`'s socket, `head` first: 0, or a negative libuv code. */
+  acceptRequest(pendingId: number, memberId: number, head: Uint8Array): number;
+  /** Answers a pending connection (Content-Length and Connection: close added) and closes it: 0, or a negative libuv code. */
+  respondRequest(pendingId: number, status: number, reason: string, names: string[], values: string[], body: Uint8Array): number;
+  /** A listener's counters. */
+  listenerStats(id: number): Record<string, number> | undefined;
   /** A held member's sink is ready: queued bytes are handed over from now on. */
   attach(id: number): void;
   /** The sink took the last buffer handed to it. */

@@ -86,10 +86,7 @@ export class SSEStream<E extends EventMap = EventMap> extends EventEmitter {
     this.maxEventBytes = limits.maxEventBytes;
     this.ndjson = limits.format === 'ndjson';
     this.highWaterMark = limits.highWaterMark;
-    if (!hooked) {
-      native.setNotify(onNotify);
-      hooked = true;
-    }
+    hookNotify();
     this.memberId = native.open({
       highWaterMark: limits.highWaterMark,
       maxBuffered: limits.maxBuffered,
@@ -368,15 +365,42 @@ export function watchPressure(fn: () => void): () => void {
   return () => pressureWatchers.delete(fn);
 }
 
+// The core's listener (listenSSE) reports a request whose head it read:
+// [pendingId, Notify.REQUEST, listenerId]. Pending ids are not member ids.
+let onRequest: ((pendingId: number, listenerId: number) => void) | undefined;
+
+/** @internal Routes the core's REQUEST records to `fn` (the adapters' listener table). */
+export function routeRequests(fn: (pendingId: number, listenerId: number) => void): void {
+  onRequest = fn;
+  hookNotify();
+}
+
+function hookNotify(): void {
+  if (hooked) return;
+  native.setNotify(onNotify);
+  hooked = true;
+}
+
 function onNotify(records: Int32Array, n: number, buffers: Buffer[]): void {
   const N = C.Notify;
   let firstError: unknown;
   let failed = false;
   let eased = false;
   for (let i = 0; i < n; i++) {
+    const kind = records[i * 3 + 1];
+    if (kind === N.REQUEST) {
+      try {
+        onRequest?.(records[i * 3], records[i * 3 + 2]);
+      } catch (err) {
+        if (!failed) {
+          failed = true;
+          firstError = err;
+        }
+      }
+      continue;
+    }
     const stream = streams.get(records[i * 3]);
     if (stream === undefined) continue;
-    const kind = records[i * 3 + 1];
     try {
       if (kind === N.DATA) {
         if (stream.deliver(buffers[records[i * 3 + 2]])) records[i * 3 + 1] = N.DATA_ACCEPTED;

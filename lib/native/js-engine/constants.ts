@@ -35,7 +35,7 @@ kStatuses.forEach((s, i) => (kStatus[s.name] = i));
 export const constants: NativeConstants = Object.freeze({
   SendResult: Object.freeze({ SUCCESS: 0, BACKPRESSURE: 1, DROPPED: 2, CLOSED: 3 }),
   Policy: Object.freeze({ CLOSE: 0, DROP: 1 }),
-  Notify: Object.freeze({ DRAIN: 0, CLOSE: 1, DATA: 2, DATA_ACCEPTED: 3 }),
+  Notify: Object.freeze({ DRAIN: 0, CLOSE: 1, DATA: 2, DATA_ACCEPTED: 3, REQUEST: 4 }),
   Join: Object.freeze({ JOINED: 0, JOINED_AFTER_GAP: 1, ALREADY: 2, CLOSED: 3 }),
   Errno: Object.freeze({
     EOF: kErrno.EOF,

@@ -1,0 +1,479 @@
+// listenSSE(): a server whose connections the C++ core accepts itself. The
+// core reads and parses each request head (native/core/io/listener.h) and
+// hands JS only the parsed head; no net.Socket, IncomingMessage,
+// ServerResponse or HTTP parser is made for a connection, so an idle stream
+// costs its core member and its SSEStream handle, not Node's HTTP
+// machinery. The handler accepts (the connection becomes an adopted
+// stream, the same SSEStream as createSSEStream's) or answers it with a
+// plain response. Where the core cannot listen (the TypeScript backend,
+// `engine: 'node'`) the same API runs on node:http.
+import { EventEmitter } from 'node:events';
+import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { SSEError, argTypeError, argValueError, withCode } from '../common/errors';
+import { overLimit, refusalError, takeConnectToken } from '../hub/limits';
+import { registerConnection } from '../hub/hub';
+import { native } from '../native/binding';
+import type { EventMap } from '../native/encoder';
+import { resolveOptions, type SSEStreamOptions } from '../stream/options';
+import { authorizeNow, clientAddress, isRefusal, originHeaders, type Refusal } from '../stream/access';
+import { SSEStream, kClientGone, routeRequests } from '../stream/stream';
+import { responseHeaders, type Res } from './adopt';
+import { createSSEStream, limitRefusal, rateRefusal, requestLastEventId } from './node';
+
+/** Options of listenSSE(). */
+export interface SSEServerOptions {
+  /** TCP port; 0 (the default) picks a free one (see `server.port`). */
+  port?: number;
+  /** Address to listen on (default '::', every IPv6 and IPv4 address; '0.0.0.0' when IPv6 is off). */
+  host?: string;
+  /** Listen backlog (default 511, as Node's). */
+  backlog?: number;
+  /** Largest request head read (default 8192 bytes); a longer one gets 431. */
+  maxHeadBytes?: number;
+  /** Ms a client has to send its head, and the handler to answer it (default 10 000). */
+  headTimeoutMs?: number;
+  /** Connections whose head is being read or waits for the handler, at most (default 4096); more are closed at once. */
+  maxPending?: number;
+  /** Defaults for every `req.accept(options)` (merged under them). */
+  stream?: SSEStreamOptions;
+  /**
+   * 'core' (the default): the C++ core accepts connections; 'node': a
+   * node:http server with the same API (what the TypeScript backend uses).
+   */
+  engine?: 'core' | 'node';
+}
+
+/** A request the handler given to listenSSE() decides on: accept() it as a stream, or respond(). */
+export interface SSERequest {
+  /** 'GET', 'POST', ... as sent. */
+  readonly method: string;
+  /** The request target as sent ('/events?room=1'). */
+  readonly url: string;
+  /** '1.1' or '1.0'. */
+  readonly httpVersion: string;
+  /** Header names in lower case; a repeated header's values joined with ', '. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The peer's address (not X-Forwarded-For: see the `trustProxy` stream option). */
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** The client's Last-Event-ID (header, else `?lastEventId=`). */
+  readonly lastEventId: string | undefined;
+  /** True once accept() or respond() answered the request. */
+  readonly answered: boolean;
+  /**
+   * Starts the SSE stream on this connection with `options` (over the
+   * server's `stream` defaults): the same checks, keys and stream as
+   * createSSEStream. A request an option refuses (allowOrigins, authorize,
+   * the limits) is answered with its status and the stream returned closed.
+   */
+  accept<E extends EventMap = EventMap>(options?: SSEStreamOptions): SSEStream<E>;
+  /**
+   * Answers with a plain response and closes the connection. `body` is
+   * text (sent as UTF-8, `text/plain` unless `headers` says otherwise) or
+   * bytes. False when the client had already left.
+   */
+  respond(status: number, body?: string | Uint8Array, headers?: Record<string, string | number | readonly string[]>): boolean;
+}
+
+/** What listenSSE() calls with each request; an async handler may await before answering. */
+export type SSERequestHandler = (req: SSERequest) => void | Promise<void>;
+
+/**
+ * A running listenSSE() server. 'error' is emitted with what a handler
+ * threw (the request got 500); with no 'error' listener that error is
+ * thrown, as Node's servers do.
+ */
+export class SSEServer extends EventEmitter {
+  /** 'core' when the C++ core accepts the connections, else 'node' (node:http). */
+  readonly engine: 'core' | 'node';
+  /** The address listened on. */
+  readonly host: string;
+  /** The port listened on (the one picked when `port` was 0). */
+  readonly port: number;
+  private closer: () => Promise<void>;
+  private closedAll = false;
+  /** @internal */
+  readonly statsOf: () => Record<string, number> | undefined;
+
+  /** @internal Use listenSSE(). */
+  constructor(engine: 'core' | 'node', host: string, port: number, closer: () => Promise<void>, stats: () => Record<string, number> | undefined) {
+    super();
+    this.engine = engine;
+    this.host = host;
+    this.port = port;
+    this.closer = closer;
+    this.statsOf = stats;
+  }
+
+  /** The listener's counters (core engine): accepted, pending, bad heads, head timeouts, over the pending cap. */
+  get stats(): Record<string, number> | undefined {
+    return this.statsOf();
+  }
+
+  /**
+   * Stops accepting connections. Streams already open stay open (like
+   * Node's server.close()): `await closeAll(final)` ends them.
+   */
+  close(): Promise<void> {
+    if (this.closedAll) return Promise.resolve();
+    this.closedAll = true;
+    return this.closer();
+  }
+}
+
+const kDefaultHeadTimeoutMs = 10000;
+
+/**
+ * Listens for SSE clients with the C++ core accepting connections itself:
+ * no Node HTTP objects per connection, so an idle stream costs about a
+ * kilobyte (docs/streaming.md, "A million streams"). `handler(req)` gets
+ * each request's parsed head and calls `req.accept(options)` (an
+ * SSEStream, exactly createSSEStream's) or `req.respond(status, body)`; a
+ * request it leaves unanswered gets 404. Request bodies are not read (a
+ * request with one gets 413), and the server speaks plain HTTP/1.x: put TLS
+ * and HTTP/2 in a proxy in front. Resolves once listening; rejects with
+ * Node's error for the address (EADDRINUSE, EACCES...).
+ */
+export async function listenSSE(options: SSEServerOptions, handler: SSERequestHandler): Promise<SSEServer> {
+  if (typeof options !== 'object' || options === null) throw argTypeError('listenSSE: `options` must be an object like { port: 8080 }');
+  if (typeof handler !== 'function') throw argTypeError('listenSSE: `handler` must be a function (req) => { req.accept() or req.respond(...) }');
+  const known = ['port', 'host', 'backlog', 'maxHeadBytes', 'headTimeoutMs', 'maxPending', 'stream', 'engine'];
+  for (const name of Object.keys(options)) {
+    if (!known.includes(name)) throw argValueError(`listenSSE: unknown option \`${name}\` (known: ${known.join(', ')}; stream options go in \`stream\`)`);
+  }
+  const port = intOption(options.port, 'port', 0, 0, 65535);
+  const backlog = intOption(options.backlog, 'backlog', 511, 1, 65535);
+  const maxHeadBytes = intOption(options.maxHeadBytes, 'maxHeadBytes', 8192, 256, 1 << 20);
+  const headTimeoutMs = intOption(options.headTimeoutMs, 'headTimeoutMs', kDefaultHeadTimeoutMs, 1, 2 ** 31 - 1);
+  const maxPending = intOption(options.maxPending, 'maxPending', 4096, 1, 1 << 24);
+  if (options.host !== undefined && typeof options.host !== 'string') throw argTypeError(`listenSSE: \`host\` must be a string like '127.0.0.1', got ${typeof options.host}`);
+  if (options.engine !== undefined && options.engine !== 'core' && options.engine !== 'node') {
+    throw argValueError(`listenSSE: \`engine\` must be 'core' or 'node', got ${String(options.engine)}`);
+  }
+  const defaults = options.stream ?? {};
+  // Checked now, so a bad default fails listenSSE(), not every request.
+  resolveOptions(defaults);
+
+  if (options.engine !== 'node') {
+    const hosts = options.host !== undefined ? [options.host] : ['::', '0.0.0.0'];
+    let rc = 0;
+    for (const host of hosts) {
+      rc = native.listen(host, port, backlog, maxHeadBytes, headTimeoutMs, maxPending);
+      if (rc > 0) return coreServer(rc, defaults, handler);
+      // '::' where IPv6 is off: try IPv4; any other error is the answer.
+      if (!['EAFNOSUPPORT', 'EADDRNOTAVAIL'].includes(native.errName(rc))) break;
+    }
+    if (native.errName(rc) !== 'ENOTSUP') throw listenError(rc, options.host ?? '::', port);
+    if (options.engine === 'core') {
+      throw withCode(new Error("listenSSE: engine 'core' needs the native addon (this process runs the TypeScript backend); leave `engine` unset to serve through node:http"), 'ERR_SSE_NO_CORE_LISTENER');
+    }
+  }
+  return nodeServer(options.host, port, backlog, headTimeoutMs, defaults, handler);
+}
+
+function intOption(v: unknown, name: string, fallback: number, min: number, max: number): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw argTypeError(`listenSSE: \`${name}\` must be an integer from ${min} to ${max}, got ${typeof v === 'number' ? v : typeof v}`);
+  }
+  return v;
+}
+
+// Node's shape for a listen error: code, errno, syscall, address, port.
+function listenError(rc: number, host: string, port: number): Error {
+  const name = native.errName(rc);
+  const hint = name === 'EADDRINUSE' ? ' (another process listens there: pick another port, or 0 for any)' : name === 'EACCES' ? ' (ports below 1024 need privileges: pick a port above 1023)' : '';
+  const err = withCode(new Error(`listen ${name}: ${host}:${port}${hint}`), name) as Error & { errno?: number; syscall?: string; address?: string; port?: number };
+  err.errno = rc;
+  err.syscall = 'listen';
+  err.address = host;
+  err.port = port;
+  return err;
+}
+
+// ---------------------------------------------------------------------------
+// The core engine.
+
+const coreServers = new Map<number, { server: SSEServer; defaults: SSEStreamOptions; handler: SSERequestHandler }>();
+
+function coreServer(id: number, defaults: SSEStreamOptions, handler: SSERequestHandler): SSEServer {
+  routeRequests(onCoreRequest);
+  const [host, port] = native.listenerAddress(id);
+  const server = new SSEServer('core', host, port, async () => {
+    coreServers.delete(id);
+    native.closeListener(id);
+  }, () => native.listenerStats(id));
+  coreServers.set(id, { server, defaults, handler });
+  return server;
+}
+
+function onCoreRequest(pendingId: number, listenerId: number): void {
+  const entry = coreServers.get(listenerId);
+  if (entry === undefined) {
+    // A head read just before its listener closed.
+    native.respondRequest(pendingId, 503, 'Service Unavailable', [], [], Buffer.alloc(0));
+    return;
+  }
+  const head = native.requestHead(pendingId);
+  if (head === undefined) return;
+  run(new CoreRequest(pendingId, head, entry.defaults), entry.server, entry.handler);
+}
+
+// Header lists as the core reports them: lower-case names, repeats joined.
+function headerRecord(head: readonly (string | number)[], from: number): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  for (let i = from; i + 1 < head.length; i += 2) {
+    const name = String(head[i]).toLowerCase();
+    const value = String(head[i + 1]);
+    out[name] = out[name] === undefined ? value : `${out[name]}, ${value}`;
+  }
+  return out;
+}
+
+abstract class BaseRequest implements SSERequest {
+  abstract readonly method: string;
+  abstract readonly url: string;
+  abstract readonly httpVersion: string;
+  abstract readonly headers: Readonly<Record<string, string>>;
+  abstract readonly remoteAddress: string;
+  abstract readonly remotePort: number;
+  answered = false;
+  protected readonly defaults: SSEStreamOptions;
+
+  constructor(defaults: SSEStreamOptions) {
+    this.defaults = defaults;
+  }
+
+  get lastEventId(): string | undefined {
+    return requestLastEventId(this.headers['last-event-id'], this.url);
+  }
+
+  abstract accept<E extends EventMap = EventMap>(options?: SSEStreamOptions): SSEStream<E>;
+  abstract respond(status: number, body?: string | Uint8Array, headers?: Record<string, string | number | readonly string[]>): boolean;
+
+  protected claim(what: string): void {
+    if (this.answered) {
+      throw new SSEError('SSE_ALREADY_STREAMING', `req.${what}(): this request was already answered; call accept() or respond() once per request`);
+    }
+    this.answered = true;
+  }
+
+  protected merged(options: SSEStreamOptions | undefined): SSEStreamOptions {
+    if (options !== undefined && (typeof options !== 'object' || options === null)) throw argTypeError(`req.accept: options must be an object, got ${typeof options}`);
+    return options === undefined ? this.defaults : { ...this.defaults, ...options };
+  }
+}
+
+class CoreRequest extends BaseRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly httpVersion: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  private readonly pendingId: number;
+
+  constructor(pendingId: number, head: [string, string, number, string, number, number, ...string[]], defaults: SSEStreamOptions) {
+    super(defaults);
+    this.pendingId = pendingId;
+    this.method = head[0];
+    this.url = head[1];
+    this.httpVersion = head[2] === 0 ? '1.0' : '1.1';
+    this.remoteAddress = head[3];
+    this.remotePort = head[4];
+    this.headers = headerRecord(head, 6);
+  }
+
+  accept<E extends EventMap = EventMap>(options?: SSEStreamOptions): SSEStream<E> {
+    const opts = resolveOptions(this.merged(options));
+    if (this.answered) this.claim('accept');
+    if (opts.adopt === false) {
+      throw argValueError("req.accept: `adopt: false` has no meaning on listenSSE's core engine (the core owns every connection); pass engine: 'node' to listenSSE for res.write streams");
+    }
+    if (opts.format === 'ndjson' && opts.keys.length > 0) {
+      throw argValueError("req.accept: an NDJSON stream (format: 'ndjson') cannot join a hub key: broadcasts are SSE frames");
+    }
+    // Who may open a stream, in createSSEStream's order: the Origin,
+    // authorize, the connect rate, the limits.
+    const cors = opts.origins === undefined ? undefined : originHeaders(this.headers.origin, opts.origins, opts.credentials);
+    if (isRefusal(cors)) return this.refuse(cors);
+    if (opts.authorize !== undefined) {
+      const refusal = authorizeNow(opts.authorize, this, 'an async handler: await your check, then call req.accept()');
+      if (refusal !== null) return this.refuse({ ...refusal, headers: { ...cors, ...refusal.headers } });
+    }
+    const closing = this.httpVersion === '1.0' || /(^|,)\s*close\s*(,|$)/i.test(this.headers.connection ?? '');
+    const [names, values] = responseHeaders(headerSource(cors), opts, false, closing);
+    const head = native.buildHead(opts.status, STATUS_CODES[opts.status] ?? '', names, values);
+    const address = clientAddress(this.remoteAddress, this.headers['x-forwarded-for'], opts.trust);
+    const wait = takeConnectToken(address);
+    if (wait > 0) return this.refuse(rateRefusal(wait, cors));
+    const over = overLimit(address, opts.keys);
+    if (over !== undefined) return this.refuse(limitRefusal(over, cors));
+
+    this.claim('accept');
+    const stream = new SSEStream<E>(this.lastEventId, opts, address);
+    if (native.acceptRequest(this.pendingId, stream.memberId, head) !== 0) {
+      stream.closeNow(new SSEError('SSE_CLIENT_GONE', kClientGone));
+      return stream;
+    }
+    stream.adopted();
+    if (opts.retry !== undefined) stream.write([undefined, undefined, undefined, opts.retry, undefined]);
+    for (const key of opts.keys) registerConnection(key, stream, { resume: opts.resume });
+    return stream;
+  }
+
+  respond(status: number, body: string | Uint8Array = '', headers: Record<string, string | number | readonly string[]> = {}): boolean {
+    const [names, values, bytes] = plainResponse(status, body, headers);
+    this.claim('respond');
+    return native.respondRequest(this.pendingId, status, STATUS_CODES[status] ?? '', names, values, bytes) === 0;
+  }
+
+  private refuse<E extends EventMap>(refusal: Refusal): SSEStream<E> {
+    this.respond(refusal.status, `${refusal.message}\n`, { ...refusal.headers, 'Cache-Control': 'no-store' });
+    const stream = new SSEStream<E>(this.lastEventId, null);
+    stream.closeNow(refusalError(refusal));
+    return stream;
+  }
+}
+
+// The app's headers for responseHeaders(): here only the CORS ones.
+function headerSource(cors: Record<string, string> | undefined): Res {
+  const h = cors ?? {};
+  return { getHeaderNames: () => Object.keys(h), getHeader: (n: string) => h[n] } as unknown as Res;
+}
+
+// A plain response's header lists and body bytes; a TypeError naming a bad argument.
+function plainResponse(status: number, body: string | Uint8Array, headers: Record<string, string | number | readonly string[]>): [string[], string[], Uint8Array] {
+  if (!Number.isInteger(status) || status < 200 || status > 999) {
+    throw withCode(new RangeError(`req.respond: \`status\` must be an integer from 200 to 999, got ${String(status)}`), 'ERR_HTTP_INVALID_STATUS_CODE');
+  }
+  let bytes: Uint8Array;
+  if (typeof body === 'string') bytes = Buffer.from(body, 'utf8');
+  else if (body instanceof Uint8Array) bytes = body;
+  else throw argTypeError(`req.respond: \`body\` must be a string or a Uint8Array, got ${typeof body}`);
+  if (typeof headers !== 'object' || headers === null) throw argTypeError(`req.respond: \`headers\` must be an object, got ${typeof headers}`);
+  const names: string[] = [];
+  const values: string[] = [];
+  let typed = false;
+  for (const [name, v] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    // The core frames the body and closes the connection itself.
+    if (lower === 'content-length' || lower === 'transfer-encoding' || lower === 'connection') continue;
+    if (lower === 'content-type') typed = true;
+    for (const one of Array.isArray(v) ? v : [v]) {
+      names.push(name);
+      values.push(String(one));
+    }
+  }
+  if (!typed && bytes.length > 0) {
+    names.push('Content-Type');
+    values.push('text/plain; charset=utf-8');
+  }
+  return [names, values, bytes];
+}
+
+// ---------------------------------------------------------------------------
+// The node:http engine: the same API over createSSEStream.
+
+class NodeRequest extends BaseRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly httpVersion: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  private readonly req: IncomingMessage;
+  private readonly res: ServerResponse;
+
+  constructor(req: IncomingMessage, res: ServerResponse, defaults: SSEStreamOptions) {
+    super(defaults);
+    this.req = req;
+    this.res = res;
+    this.method = req.method ?? 'GET';
+    this.url = req.url ?? '/';
+    this.httpVersion = req.httpVersion;
+    this.remoteAddress = req.socket.remoteAddress ?? '';
+    this.remotePort = req.socket.remotePort ?? 0;
+    this.headers = headerRecord(req.rawHeaders, 0);
+  }
+
+  accept<E extends EventMap = EventMap>(options?: SSEStreamOptions): SSEStream<E> {
+    const opts = this.merged(options);
+    if (this.answered) this.claim('accept');
+    const stream = createSSEStream<E>(this.req, this.res, opts);
+    this.answered = true;
+    return stream;
+  }
+
+  respond(status: number, body: string | Uint8Array = '', headers: Record<string, string | number | readonly string[]> = {}): boolean {
+    const [names, values, bytes] = plainResponse(status, body, headers);
+    this.claim('respond');
+    if (this.res.destroyed) return false;
+    const out: Record<string, string | string[]> = {};
+    names.forEach((n, i) => {
+      const had = out[n];
+      out[n] = had === undefined ? values[i] : [...(Array.isArray(had) ? had : [had]), values[i]];
+    });
+    out['Content-Length'] = String(bytes.length);
+    out.Connection = 'close';
+    this.res.writeHead(status, out);
+    this.res.end(bytes);
+    return true;
+  }
+}
+
+function nodeServer(host: string | undefined, port: number, backlog: number, headTimeoutMs: number, defaults: SSEStreamOptions, handler: SSERequestHandler): Promise<SSEServer> {
+  let sse: SSEServer | undefined;
+  const http: Server = createServer((req, res) => run(new NodeRequest(req, res, defaults), sse!, handler));
+  http.headersTimeout = headTimeoutMs;
+  http.requestTimeout = 0;
+  http.keepAliveTimeout = 0;
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    http.once('error', onError);
+    http.listen({ port, host, backlog }, () => {
+      http.off('error', onError);
+      const a = http.address();
+      const bound = typeof a === 'object' && a !== null ? a : { address: host ?? '::', port };
+      // Resolves once the port is closed; open streams keep their
+      // connections (http.close()'s callback would wait for them).
+      sse = new SSEServer('node', bound.address, bound.port, () => new Promise((done) => {
+        http.close();
+        setImmediate(done);
+      }), () => undefined);
+      http.on('error', (err) => sse!.emit('error', err));
+      resolve(sse);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Both engines: the handler, its errors, and the 404 of a request left unanswered.
+
+function run(req: BaseRequest, server: SSEServer, handler: SSERequestHandler): void {
+  let result: void | Promise<void>;
+  try {
+    result = handler(req);
+  } catch (err) {
+    failed(req, server, err);
+    return;
+  }
+  if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
+    (result as Promise<void>).then(
+      () => unanswered(req),
+      (err: unknown) => failed(req, server, err),
+    );
+  } else {
+    unanswered(req);
+  }
+}
+
+function unanswered(req: BaseRequest): void {
+  if (req.answered) return;
+  req.respond(404, `No SSE stream at ${req.url}: the listenSSE() handler neither accepted nor answered this request (call req.accept() or req.respond())\n`);
+}
+
+function failed(req: BaseRequest, server: SSEServer, err: unknown): void {
+  if (!req.answered) req.respond(500, 'Internal Server Error\n');
+  server.emit('error', err);
+}
