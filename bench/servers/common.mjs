@@ -46,6 +46,50 @@ export function paced(n, rate, one, sent, finish) {
  * count(), fanout() }. `deliver` sends one event to every subscriber.
  */
 export function serve(impl, port) {
+  const { publish, statsBody } = publisher(impl);
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    if (url.pathname === '/sub') return impl.subscribe(req, res);
+    if (url.pathname === '/publish') {
+      req.resume();
+      req.on('end', () => {
+        publish(url.searchParams);
+        res.writeHead(202, { 'content-type': 'application/json' });
+        res.end('{"ok":true}');
+      });
+      return;
+    }
+    if (url.pathname === '/stats') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(statsBody(url.searchParams));
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  server.keepAliveTimeout = 0;
+  server.requestTimeout = 0;
+  server.headersTimeout = 0;
+  server.maxConnections = Infinity;
+  server.listen(port, '127.0.0.1', 4096, () => {
+    process.stdout.write(`LISTENING ${server.address().port}\n`);
+  });
+  stopOnSignals();
+  return server;
+}
+
+/** Exits on SIGTERM / SIGINT. */
+export function stopOnSignals() {
+  const stop = () => process.exit(0);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+/**
+ * /publish and /stats for any transport: publish(searchParams) starts the
+ * publishing; statsBody(searchParams) is the /stats JSON.
+ */
+export function publisher(impl) {
   let published = 0;
   let publishing = 0;
 
@@ -80,51 +124,24 @@ export function serve(impl, port) {
     }
   }
 
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url, 'http://x');
-    if (url.pathname === '/sub') return impl.subscribe(req, res);
-    if (url.pathname === '/publish') {
-      req.resume();
-      req.on('end', () => {
-        publish(url.searchParams);
-        res.writeHead(202, { 'content-type': 'application/json' });
-        res.end('{"ok":true}');
-      });
-      return;
-    }
-    if (url.pathname === '/stats') {
-      if (url.searchParams.get('gc') === '1' && typeof globalThis.gc === 'function') globalThis.gc();
-      const c = process.cpuUsage();
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          name: impl.name,
-          fanout: impl.fanout(),
-          pid: process.pid,
-          connections: impl.count(),
-          rss: process.memoryUsage.rss(),
-          cpu_us: c.user + c.system,
-          cpu_user_us: c.user,
-          cpu_sys_us: c.system,
-          published,
-          publishing,
-        }),
-      );
-      return;
-    }
-    res.writeHead(404).end();
-  });
-  server.keepAliveTimeout = 0;
-  server.requestTimeout = 0;
-  server.headersTimeout = 0;
-  server.maxConnections = Infinity;
-  server.listen(port, '127.0.0.1', 4096, () => {
-    process.stdout.write(`LISTENING ${server.address().port}\n`);
-  });
-  const stop = () => process.exit(0);
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  return server;
+  function statsBody(q) {
+    if (q.get('gc') === '1' && typeof globalThis.gc === 'function') globalThis.gc();
+    const c = process.cpuUsage();
+    return JSON.stringify({
+      name: impl.name,
+      fanout: impl.fanout(),
+      pid: process.pid,
+      connections: impl.count(),
+      rss: process.memoryUsage.rss(),
+      cpu_us: c.user + c.system,
+      cpu_user_us: c.user,
+      cpu_sys_us: c.system,
+      published,
+      publishing,
+    });
+  }
+
+  return { publish, statsBody };
 }
 
 /** The port from argv (0: any). */
