@@ -111,6 +111,7 @@ const METRICS = {
   idle: [
     ['kb_per_conn', 'RSS KB / connection', true],
     ['kb_marginal', 'RSS KB / connection, second half', true],
+    ['kernel_kb_per_conn', 'kernel slab KB / connection (both loopback ends, machine-wide)', true],
     ['connect_per_s', 'connections/s (setup)', false],
   ],
   churn: [
@@ -206,6 +207,21 @@ function runqWaitNs(pid) {
 // Percent of the measured window the server's main thread waited for CPU 0.
 function waitPct(pid, w0, t0) {
   return ((runqWaitNs(pid) - w0) / 1e6 / Math.max(1, Date.now() - t0)) * 100;
+}
+
+// Bytes in the kernel's slab caches (all of the machine: other processes
+// add noise). /proc/slabinfo needs root; NaN without it.
+function slabBytes() {
+  try {
+    let total = 0;
+    for (const line of fs.readFileSync('/proc/slabinfo', 'utf8').split('\n').slice(2)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length > 3) total += Number(f[1]) * Number(f[3]);
+    }
+    return total;
+  } catch {
+    return NaN;
+  }
 }
 
 function fdCount(pid) {
@@ -357,6 +373,7 @@ async function latency(srv, sc) {
 async function idle(srv, sc) {
   await sleep(300);
   const s0 = await stats(srv, true);
+  const slab0 = slabBytes();
   const half = Math.floor(sc.subs / 2);
   const gens = [];
   const notes = [];
@@ -372,6 +389,7 @@ async function idle(srv, sc) {
     if (gens.length === 1) sHalf = await stats(srv, true);
   }
   const s2 = await stats(srv, true);
+  const slab2 = slabBytes();
   for (const g of gens) await stop(g.child);
   const rs = await Promise.all(gens.map((g) => g.result));
   const held = s2.connections;
@@ -382,6 +400,7 @@ async function idle(srv, sc) {
     metrics: {
       kb_per_conn: (s2.rss - s0.rss) / Math.max(1, held) / 1024,
       kb_marginal: (s2.rss - sHalf.rss) / Math.max(1, held - sHalf.connections) / 1024,
+      kernel_kb_per_conn: (slab2 - slab0) / Math.max(1, held) / 1024,
       connect_per_s: (connected / connectMs) * 1000,
     },
     notes,

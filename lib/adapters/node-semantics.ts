@@ -31,66 +31,113 @@ function finished(stream: SSEStream): boolean {
  * while the stream is open are held too; removeListener()/off() remove held
  * ones, so a library that cancels its listener (on-finished does on
  * 'finish') is not called later.
+ *
+ * An idle adopted stream must not keep Node's objects alive (a socket, a
+ * request and a response are about 12 KB): an emitter is referenced from
+ * here only while it has listeners to call at the close (held ones, or
+ * `res`'s own 'finish' ones). One nobody else references can have no
+ * listener added any more, so nothing observable is lost when it goes.
  */
 class HeldListeners {
   // In the order they fire: the socket's (on-finished), req 'aborted',
   // req 'close', res 'close', as Node emits them when a client leaves.
-  private readonly lists: { emitter: EventEmitter; event: string; listeners: Listener[]; args: unknown[] }[] = [];
+  // Only lists with listeners in them; none for most streams.
+  private lists: HeldList[] | undefined;
+  // `res` while it has 'finish' listeners of its own (emitted at a server close).
+  private finishRes: EventEmitter | undefined;
 
   constructor(private readonly stream: SSEStream) {}
 
-  private add(emitter: EventEmitter, event: string, args: unknown[]): Listener[] {
-    const list = { emitter, event, listeners: [] as Listener[], args };
-    this.lists.push(list);
-    return list.listeners;
+  private list(emitter: EventEmitter, event: string | symbol, rank: number, args: unknown[], create: boolean): HeldList | undefined {
+    let lists = this.lists;
+    const found = lists?.find((l) => l.event === event && l.emitter === emitter);
+    if (found !== undefined || !create) return found;
+    lists ??= this.lists = [];
+    const list: HeldList = { emitter, event: event as string, rank, args, listeners: [] };
+    let at = lists.length;
+    while (at > 0 && lists[at - 1].rank > rank) at--;
+    lists.splice(at, 0, list);
+    return list;
   }
 
-  private find(emitter: EventEmitter, event: string | symbol): Listener[] | undefined {
-    return this.lists.find((l) => l.emitter === emitter && l.event === event)?.listeners;
+  private drop(list: HeldList): void {
+    const i = this.lists?.indexOf(list) ?? -1;
+    if (i >= 0) this.lists!.splice(i, 1);
+  }
+
+  /** Emits 'finish' on `res` at the close (when the server ended the stream) if anything of the app listens. */
+  watchFinish(res: EventEmitter): void {
+    // Node's own listener (resOnFinish: bookkeeping of a socket it no
+    // longer has) does not need the response kept.
+    const keep = () => {
+      this.finishRes = res.rawListeners('finish').some((l) => l.name !== 'bound resOnFinish') ? res : undefined;
+    };
+    keep();
+    const own = res as unknown as Record<string, (...args: unknown[]) => unknown>;
+    for (const method of ['on', 'addListener', 'once', 'prependListener', 'prependOnceListener', 'removeListener', 'off', 'removeAllListeners']) {
+      const original = own[method];
+      own[method] = function (this: EventEmitter, ...args: unknown[]) {
+        const r = original.apply(this, args);
+        if (args.length === 0 || args[0] === 'finish') keep();
+        return r;
+      };
+    }
+  }
+
+  /** The response, if anything of the app listens for its 'finish'. */
+  finishTarget(): EventEmitter | undefined {
+    return this.finishRes;
   }
 
   /**
    * Moves `emitter`'s listeners of `events` (from index `from` on) here;
    * with `patchAdd`, listeners added while the stream is open come here too.
    * `args` are what they are called with (a socket's 'close' gets hadError).
+   * `rank` orders the lists when they fire.
    */
-  hold(emitter: EventEmitter, events: string[], opts: { patchAdd: boolean; from?: (all: Listener[]) => number; args?: unknown[] }): void {
+  hold(emitter: EventEmitter, events: string[], rank: number, opts: { patchAdd: boolean; from?: (all: Listener[]) => number; args?: unknown[] }): void {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
-    for (const event of events) {
+    const args = opts.args ?? [];
+    for (const [i, event] of events.entries()) {
       const all = emitter.rawListeners(event) as Listener[];
-      const moved = all.slice(opts.from ? opts.from(all) : 0);
-      this.add(emitter, event, opts.args ?? []).push(...moved);
-      for (const l of moved) emitter.removeListener(event, l);
+      for (const l of all.slice(opts.from ? opts.from(all) : 0)) {
+        self.list(emitter, event, rank + i, args, true)!.listeners.push(l);
+        emitter.removeListener(event, l);
+      }
     }
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- EventEmitter's own methods
     const own = emitter as unknown as Record<string, (this: EventEmitter, ...args: any[]) => unknown>;
     if (opts.patchAdd) {
       const add = (original: (typeof own)[string]) =>
         function (this: EventEmitter, event: string | symbol, listener: Listener) {
-          const list = self.stream.closed ? undefined : self.find(emitter, event);
-          if (list === undefined) return original.call(this, event, listener);
-          list.push(listener);
+          const i = events.indexOf(event as string);
+          if (i < 0 || self.stream.closed) return original.call(this, event, listener);
+          self.list(this, event, rank + i, args, true)!.listeners.push(listener);
           return this;
         };
       for (const method of ['on', 'addListener', 'once', 'prependListener', 'prependOnceListener']) own[method] = add(own[method]);
     }
     const remove = (original: (typeof own)[string]) =>
       function (this: EventEmitter, event: string | symbol, listener: Listener) {
-        const list = self.find(emitter, event) ?? [];
-        for (let i = list.length - 1; i >= 0; i--) {
-          if (list[i] === listener || (list[i] as OnceWrapper).listener === listener) {
-            list.splice(i, 1);
-            return this;
+        const list = self.list(this, event, 0, args, false);
+        if (list !== undefined) {
+          const held = list.listeners;
+          for (let i = held.length - 1; i >= 0; i--) {
+            if (held[i] === listener || (held[i] as OnceWrapper).listener === listener) {
+              held.splice(i, 1);
+              if (held.length === 0) self.drop(list);
+              return this;
+            }
           }
         }
         return original.call(this, event, listener);
       };
     for (const method of ['removeListener', 'off']) own[method] = remove(own[method]);
     const removeAll = own.removeAllListeners;
-    own.removeAllListeners = function (this: EventEmitter, ...args: unknown[]) {
-      for (const l of self.lists) if (l.emitter === emitter && (args.length === 0 || l.event === args[0])) l.listeners.length = 0;
-      return removeAll.apply(this, args);
+    own.removeAllListeners = function (this: EventEmitter, ...rest: unknown[]) {
+      for (const l of [...(self.lists ?? [])]) if (l.emitter === this && (rest.length === 0 || l.event === rest[0])) self.drop(l);
+      return removeAll.apply(this, rest);
     };
   }
 
@@ -99,10 +146,11 @@ class HeldListeners {
     let failed = false;
     let first: unknown;
     const left = clientLeft(this.stream);
-    for (const { emitter, event, listeners, args } of this.lists) {
-      const now = listeners.splice(0);
+    const lists = this.lists ?? [];
+    this.lists = undefined;
+    for (const { emitter, event, args, listeners } of lists) {
       if (event === 'aborted' && !left) continue; // Node emits 'aborted' only when the client left.
-      for (const listener of now) {
+      for (const listener of listeners) {
         try {
           listener.apply(emitter, args);
         } catch (err) {
@@ -113,6 +161,15 @@ class HeldListeners {
     }
     if (failed) throw first;
   }
+}
+
+/** One emitter's held listeners of one event. */
+interface HeldList {
+  emitter: EventEmitter;
+  event: string;
+  rank: number;
+  args: unknown[];
+  listeners: Listener[];
 }
 
 /**
@@ -131,7 +188,7 @@ export function handOver(req: IncomingMessage, res: ServerResponse, stream: SSES
   const held = new HeldListeners(stream);
   // The socket's own 'close' listeners (Node's bookkeeping) run now; those
   // after ServerResponse's are this request's (on-finished's, for morgan).
-  held.hold(socket, ['close'], {
+  held.hold(socket, ['close'], 0, {
     patchAdd: false,
     args: [false],
     from: (all) => {
@@ -139,8 +196,8 @@ export function handOver(req: IncomingMessage, res: ServerResponse, stream: SSES
       return i < 0 ? all.length : i + 1;
     },
   });
-  held.hold(req, ['aborted', 'close'], { patchAdd: true });
-  held.hold(res, ['close'], { patchAdd: true });
+  held.hold(req, ['aborted', 'close'], 1, { patchAdd: true });
+  held.hold(res, ['close'], 3, { patchAdd: true });
 
   const ended = () => (stream.closed ? finished(stream) : !stream.accepting);
   define(res, 'writableEnded', ended);
@@ -150,9 +207,11 @@ export function handOver(req: IncomingMessage, res: ServerResponse, stream: SSES
   define(req, 'aborted', aborted);
   define(req, 'readableAborted', aborted);
 
+  held.watchFinish(res);
+
   stream.once('close', () => {
     try {
-      if (finished(stream)) res.emit('finish');
+      if (finished(stream)) held.finishTarget()?.emit('finish');
     } finally {
       held.fire();
     }
