@@ -8,7 +8,7 @@ import * as http from 'node:http';
 import type { Browser } from 'playwright-core';
 import { getRequestListener } from '@hono/node-server';
 import type { SSEMessage } from '../lib/native/encoder';
-import { createSSEStream, type SSEStream } from '../lib/index';
+import { createSSEStream, listenSSE, type SSEServer, type SSEStream } from '../lib/index';
 import { sseResponse, type WebSSEStreamOptions } from '../lib/adapters/web';
 import { haveChromium, launchChromium } from './browser/chromium';
 import { BOUND_MS, listen, useTestEnv } from './helpers/server';
@@ -116,6 +116,49 @@ maybe.each(variants)("Chromium's EventSource, %s sink", (_name, handler) => {
         { type: 'chunk', data: '🚀 héllo 中文 (no id: lastEventId stays 2)', lastEventId: '2' },
         { type: 'chunk', data: '[DONE]', lastEventId: '3' },
         // The server dropped the connection: Chromium reconnects (readyState CONNECTING).
+        { type: 'error', readyState: 0 },
+        { type: 'open', readyState: 1 },
+        { type: 'chunk', data: '{"content":"missed"}', lastEventId: '4' },
+        { type: 'message', data: 'missed too', lastEventId: '5' },
+        { type: 'end', data: 'bye', lastEventId: '5' },
+      ]);
+    } finally {
+      await page.close();
+    }
+  });
+});
+
+// listenSSE(): the core accepts the connection and parses the head itself
+// (engine 'core' on the addon, node:http on the TypeScript backend); the
+// page is a plain req.respond().
+maybe("Chromium's EventSource, listenSSE()", () => {
+  let server: SSEServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+  });
+  test('reads every field, reconnects with Last-Event-ID and gets the replay', async () => {
+    const seen: (string | undefined)[] = [];
+    server = await listenSSE({ host: '127.0.0.1' }, (req) => {
+      if (req.url === '/') return void req.respond(200, PAGE, { 'Content-Type': 'text/html; charset=utf-8' });
+      if (req.url !== '/events') return;
+      seen.push(req.headers['last-event-id']);
+      const sse = req.accept({ retry: 60_000 });
+      play(sse, (m) => sse.send(m), () => sse.close());
+    });
+    const page = await browser!.newPage();
+    try {
+      await page.goto(`http://127.0.0.1:${server.port}/`, { timeout: BOUND_MS });
+      await page.waitForFunction(() => (window as unknown as { __done?: boolean }).__done === true, undefined, {
+        timeout: BOUND_MS,
+      });
+      const log = await page.evaluate(() => (window as unknown as { __log: unknown[] }).__log);
+      expect(seen).toEqual([undefined, '3']);
+      expect(log).toEqual([
+        { type: 'open', readyState: 1 },
+        { type: 'chunk', data: '{"content":"Hello"}', lastEventId: '1' },
+        { type: 'message', data: 'line one\nline two\n\nafter a blank line', lastEventId: '2' },
+        { type: 'chunk', data: '🚀 héllo 中文 (no id: lastEventId stays 2)', lastEventId: '2' },
+        { type: 'chunk', data: '[DONE]', lastEventId: '3' },
         { type: 'error', readyState: 0 },
         { type: 'open', readyState: 1 },
         { type: 'chunk', data: '{"content":"missed"}', lastEventId: '4' },

@@ -114,7 +114,7 @@ const TICKS = [
   { id: '2', data: { n: 2 } },
 ];
 
-test.each(['Express', 'Fastify', 'node:http', 'Hono'])('%s quick start runs as pasted and streams ticks', async (title) => {
+test.each(['Express', 'Fastify', 'node:http', 'Hono', 'listenSSE'])('%s quick start runs as pasted and streams ticks', async (title) => {
   const server = await runServer(title.replace(/\W/g, ''), block(title, 'js'));
   try {
     expect(await read(`${server.base}/events`, 'tick', 2)).toEqual(TICKS);

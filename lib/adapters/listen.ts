@@ -126,7 +126,7 @@ const kDefaultHeadTimeoutMs = 10000;
 /**
  * Listens for SSE clients with the C++ core accepting connections itself:
  * no Node HTTP objects per connection, so an idle stream costs about a
- * kilobyte (docs/streaming.md, "A million streams"). `handler(req)` gets
+ * kilobyte (docs/scale.md). `handler(req)` gets
  * each request's parsed head and calls `req.accept(options)` (an
  * SSEStream, exactly createSSEStream's) or `req.respond(status, body)`; a
  * request it leaves unanswered gets 404. Request bodies are not read (a
