@@ -374,9 +374,12 @@ function onNotify(records: Int32Array, n: number, buffers: Buffer[]): void {
   let failed = false;
   let eased = false;
   for (let i = 0; i < n; i++) {
+    const kind = records[i * 3 + 1];
+    // A REQUEST record's id is a pending connection's, not a member's: it
+    // must never reach a stream (and any other unknown kind is skipped).
+    if (kind !== N.DATA && kind !== N.CLOSE && kind !== N.DRAIN) continue;
     const stream = streams.get(records[i * 3]);
     if (stream === undefined) continue;
-    const kind = records[i * 3 + 1];
     try {
       if (kind === N.DATA) {
         if (stream.deliver(buffers[records[i * 3 + 2]])) records[i * 3 + 1] = N.DATA_ACCEPTED;

@@ -6,7 +6,19 @@ import type { NativeConstants, StatusInfo } from '../binding-types';
 
 // libuv's error numbers as Linux has them (uv-errno.h); the JS engine only
 // passes them between its own modules and closeReason().
-const kErrno = { EOF: -4095, ENOBUFS: -105, ETIMEDOUT: -110, ECONNRESET: -104, EPIPE: -32, ECANCELED: -125, ENOTSUP: -95, ENOMEM: -12 };
+const kErrno = {
+  EOF: -4095,
+  ENOBUFS: -105,
+  ETIMEDOUT: -110,
+  ECONNRESET: -104,
+  EPIPE: -32,
+  ECANCELED: -125,
+  ENOTSUP: -95,
+  ENOMEM: -12,
+  ENOENT: -2,
+  EINVAL: -22,
+  EADDRINUSE: -98,
+};
 
 const kStatuses: StatusInfo[] = [
   ['OK', '', '', ''],
@@ -35,7 +47,7 @@ kStatuses.forEach((s, i) => (kStatus[s.name] = i));
 export const constants: NativeConstants = Object.freeze({
   SendResult: Object.freeze({ SUCCESS: 0, BACKPRESSURE: 1, DROPPED: 2, CLOSED: 3 }),
   Policy: Object.freeze({ CLOSE: 0, DROP: 1 }),
-  Notify: Object.freeze({ DRAIN: 0, CLOSE: 1, DATA: 2, DATA_ACCEPTED: 3 }),
+  Notify: Object.freeze({ DRAIN: 0, CLOSE: 1, DATA: 2, DATA_ACCEPTED: 3, REQUEST: 4 }),
   Join: Object.freeze({ JOINED: 0, JOINED_AFTER_GAP: 1, ALREADY: 2, CLOSED: 3 }),
   Errno: Object.freeze({
     EOF: kErrno.EOF,
@@ -44,6 +56,10 @@ export const constants: NativeConstants = Object.freeze({
     ECONNRESET: kErrno.ECONNRESET,
     EPIPE: kErrno.EPIPE,
     ECANCELED: kErrno.ECANCELED,
+    ENOENT: kErrno.ENOENT,
+    EINVAL: kErrno.EINVAL,
+    EADDRINUSE: kErrno.EADDRINUSE,
+    ENOTSUP: kErrno.ENOTSUP,
   }),
   Status: Object.freeze(kStatus),
   statuses: Object.freeze(kStatuses) as StatusInfo[],
