@@ -12,6 +12,7 @@
         'native/addon/engine.cc',
         'native/addon/engine_binding.cc',
         'native/addon/hub_binding.cc',
+        'native/addon/listener_binding.cc',
         'native/addon/parser_binding.cc',
       ],
       'include_dirs': [

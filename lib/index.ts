@@ -8,6 +8,7 @@ export type { EventSourceMessage, EventSourceParser, ParserCallbacks, ParserConf
 export { createSSEStream, acceptSSEStream } from './adapters/node';
 export { listenSSE, SSEServer } from './adapters/listen';
 export type { SSEServerOptions, SSERequest, SSERequestHandler } from './adapters/listen';
+export type { ListenerStats } from './native/binding-types';
 export type { AllowOrigins, TrustProxy, AuthorizeResult } from './stream/access';
 export { corsPreflight, corsPreflightResponse } from './adapters/preflight';
 export type { PreflightOptions } from './adapters/preflight';

@@ -49,7 +49,7 @@ else
 fi
 
 # The fuzz budget is shared: each target gets an equal slice of it.
-fuzz_targets=(parser client_parse frame http_head)
+fuzz_targets=(parser client_parse frame http_head http_request)
 slice=$((fuzz_seconds / ${#fuzz_targets[@]}))
 [ "$slice" -ge 1 ] || slice=1
 echo "== fuzz: ${fuzz_targets[*]} (${slice}s each)"

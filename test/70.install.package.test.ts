@@ -9,11 +9,12 @@ import { ensureDist, npm, repoRoot } from './helpers/pack';
 jest.setTimeout(180_000);
 
 /**
- * The size budget of the packed tarball. Today ~380 KB: two stripped
- * prebuilds (~330 KB each, ~150 KB gzipped) are most of it. A third
- * platform fits; a debug build or a stray directory does not.
+ * The size budget of the packed tarball. Today ~750 KB: two stripped
+ * prebuilds (linux-x64 ~450 KB, linux-arm64 ~400 KB; the core's own
+ * listener added ~70 KB to each) are most of it. A debug build or a stray
+ * directory does not fit.
  */
-const kMaxPackedBytes = 700 * 1024;
+const kMaxPackedBytes = 850 * 1024;
 const kMaxUnpackedBytes = 2.5 * 1024 * 1024;
 
 let files: string[];

@@ -13,6 +13,7 @@ import { SSEError, argTypeError, argValueError, withCode } from '../common/error
 import { overLimit, refusalError, takeConnectToken } from '../hub/limits';
 import { registerConnection } from '../hub/hub';
 import { native } from '../native/binding';
+import type { ListenerStats } from '../native/binding-types';
 import type { EventMap } from '../native/encoder';
 import { resolveOptions, type SSEStreamOptions } from '../stream/options';
 import { authorizeNow, clientAddress, isRefusal, originHeaders, type Refusal } from '../stream/access';
@@ -93,10 +94,10 @@ export class SSEServer extends EventEmitter {
   private closer: () => Promise<void>;
   private closedAll = false;
   /** @internal */
-  readonly statsOf: () => Record<string, number> | undefined;
+  readonly statsOf: () => ListenerStats | undefined;
 
   /** @internal Use listenSSE(). */
-  constructor(engine: 'core' | 'node', host: string, port: number, closer: () => Promise<void>, stats: () => Record<string, number> | undefined) {
+  constructor(engine: 'core' | 'node', host: string, port: number, closer: () => Promise<void>, stats: () => ListenerStats | undefined) {
     super();
     this.engine = engine;
     this.host = host;
@@ -106,7 +107,7 @@ export class SSEServer extends EventEmitter {
   }
 
   /** The listener's counters (core engine): accepted, pending, bad heads, head timeouts, over the pending cap. */
-  get stats(): Record<string, number> | undefined {
+  get stats(): ListenerStats | undefined {
     return this.statsOf();
   }
 
@@ -198,7 +199,7 @@ const coreServers = new Map<number, { server: SSEServer; defaults: SSEStreamOpti
 
 function coreServer(id: number, defaults: SSEStreamOptions, handler: SSERequestHandler): SSEServer {
   routeRequests(onCoreRequest);
-  const [host, port] = native.listenerAddress(id);
+  const [host, port] = native.listenerAddress(id) ?? ['', 0];
   const server = new SSEServer('core', host, port, async () => {
     coreServers.delete(id);
     native.closeListener(id);

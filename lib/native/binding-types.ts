@@ -27,9 +27,21 @@ export interface StatusInfo {
 export interface NativeConstants {
   SendResult: { SUCCESS: number; BACKPRESSURE: number; DROPPED: number; CLOSED: number };
   Policy: { CLOSE: number; DROP: number };
+  /** REQUEST: a record [pendingId, REQUEST, listenerId] from a listener (see listen()). */
   Notify: { DRAIN: number; CLOSE: number; DATA: number; DATA_ACCEPTED: number; REQUEST: number };
   Join: { JOINED: number; JOINED_AFTER_GAP: number; ALREADY: number; CLOSED: number };
-  Errno: { EOF: number; ENOBUFS: number; ETIMEDOUT: number; ECONNRESET: number; EPIPE: number; ECANCELED: number };
+  Errno: {
+    EOF: number;
+    ENOBUFS: number;
+    ETIMEDOUT: number;
+    ECONNRESET: number;
+    EPIPE: number;
+    ECANCELED: number;
+    ENOENT: number;
+    EINVAL: number;
+    EADDRINUSE: number;
+    ENOTSUP: number;
+  };
   Status: Record<string, number>;
   statuses: StatusInfo[];
 }
@@ -63,21 +75,6 @@ export interface NativeBinding {
   openFunction(): number;
   /** Turns a held member into a socket member: 0, or a negative libuv error code (member unchanged). */
   adoptSocket(id: number, fd: number, head: Uint8Array): number;
-  // The core's own listener (native/core/io/listener.h).
-  /** A listener id >= 1, or a negative libuv error code with nothing left open. */
-  listen(host: string, port: number, backlog: number, maxHeadBytes: number, headTimeoutMs: number, maxPending: number): number;
-  /** The bound address and port. */
-  listenerAddress(id: number): [string, number];
-  /** Stops accepting and closes the listener's pending connections; idempotent. */
-  closeListener(id: number): void;
-  /** [method, target, versionMinor, remoteAddress, remotePort, extraBytes, name0, value0, ...], or undefined when gone. */
-  requestHead(pendingId: number): [string, string, number, string, number, number, ...string[]] | undefined;
-  /** The pending connection becomes held member `memberId`'s socket, `head` first: 0, or a negative libuv code. */
-  acceptRequest(pendingId: number, memberId: number, head: Uint8Array): number;
-  /** Answers a pending connection (Content-Length and Connection: close added) and closes it: 0, or a negative libuv code. */
-  respondRequest(pendingId: number, status: number, reason: string, names: string[], values: string[], body: Uint8Array): number;
-  /** A listener's counters. */
-  listenerStats(id: number): Record<string, number> | undefined;
   /** A held member's sink is ready: queued bytes are handed over from now on. */
   attach(id: number): void;
   /** The sink took the last buffer handed to it. */
@@ -111,6 +108,46 @@ export interface NativeBinding {
   /** Figures of a live member (also while its close is reported), or undefined. */
   memberStats(id: number): { events: number; bytes: number; timeToFirstEventMs: number; durationMs: number } | undefined;
   errName(code: number): string;
+
+  // The core's own listener (native/addon/listener_binding.cc, native/core/io/listener.h).
+  /**
+   * Binds host (an IPv4 or IPv6 address, no name lookup; port 0: any) and
+   * accepts connections on the loop itself. A listener id >= 1, or a
+   * negative libuv error code (Errno.EADDRINUSE, EINVAL for a host that is
+   * not an address...) with nothing left open. Each complete request head
+   * arrives as a [pendingId, Notify.REQUEST, listenerId] record; bad heads
+   * are answered by the core (400/413/431/505). A head must arrive within
+   * headTimeoutMs, and the answer (acceptRequest/respondRequest) within
+   * headTimeoutMs of it, or the connection is closed.
+   */
+  listen(host: string, port: number, backlog: number, maxHeadBytes: number, headTimeoutMs: number, maxPending: number): number;
+  /** The bound address and port, or undefined for an unknown or closed listener. */
+  listenerAddress(id: number): [address: string, port: number] | undefined;
+  /** Stops accepting and closes its unanswered connections; idempotent. */
+  closeListener(id: number): void;
+  /** The listener's counters, or undefined for an unknown or closed listener. */
+  listenerStats(id: number): ListenerStats | undefined;
+  /**
+   * The parsed head of a pending connection (strings hold one char per byte,
+   * as node:http's), or undefined once it is gone (answered, expired, client left).
+   */
+  requestHead(
+    pendingId: number,
+  ): [method: string, target: string, versionMinor: number, remoteAddress: string, remotePort: number, extraBytes: number, ...headers: string[]] | undefined;
+  /**
+   * Turns held member memberId (from open()) into a socket member on the
+   * pending connection, `head` written first: 0, or Errno.ENOENT (unknown,
+   * expired, answered, client left), Errno.EINVAL (not a held member), or
+   * another code (out of fds or memory: the connection is closed).
+   */
+  acceptRequest(pendingId: number, memberId: number, head: Uint8Array): number;
+  /**
+   * Answers with status, reason, the headers (Content-Length, Connection and
+   * Transfer-Encoding given are left out), Content-Length, Connection: close
+   * and body, then closes: 0, or Errno.ENOENT when the pending connection is
+   * gone. Throws a TypeError with a code for a bad header (nothing written).
+   */
+  respondRequest(pendingId: number, status: number, reason: string, names: string[], values: string[], body: Uint8Array): number;
 
   // The hub (native/addon/hub_binding.cc), the only registry.
   hubConfigure(key: string, maxEvents: number, maxAgeMs: number): void;
@@ -166,6 +203,21 @@ export interface EngineStats {
   closedError: number;
   timeToFirstEvent: NativeHistogram;
   streamDuration: NativeHistogram;
+}
+
+/** Counters of one listener (native/core/io/listener.h ListenerStats); pending is current. */
+export interface ListenerStats {
+  accepted: number;
+  pending: number;
+  requests: number;
+  badHeads: number;
+  headTimeouts: number;
+  answerTimeouts: number;
+  overCap: number;
+  adopted: number;
+  responded: number;
+  clientGone: number;
+  acceptErrors: number;
 }
 
 /** A histogram of the core (native/core/stats.h): counts[i] <= boundsMs[i], the last one above all. */

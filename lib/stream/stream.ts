@@ -399,6 +399,9 @@ function onNotify(records: Int32Array, n: number, buffers: Buffer[]): void {
       }
       continue;
     }
+    // A REQUEST record's id is a pending connection's, not a member's: it
+    // must never reach a stream (and any other unknown kind is skipped).
+    if (kind !== N.DATA && kind !== N.CLOSE && kind !== N.DRAIN) continue;
     const stream = streams.get(records[i * 3]);
     if (stream === undefined) continue;
     try {

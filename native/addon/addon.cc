@@ -7,6 +7,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) : engine_(env), env_(env) {
   initParser(env, exports, this);
   initEngine(env, exports);
   initHub(env, exports);
+  initListener(env, exports);
   initConstants(env, exports);
 }
 

@@ -49,6 +49,7 @@ bool readUtf8(napi_env env, napi_value v, std::string* out);
 void initEncoder(Napi::Env env, Napi::Object exports, Addon* addon);
 void initParser(Napi::Env env, Napi::Object exports, Addon* addon);
 void initHub(Napi::Env env, Napi::Object exports);
+void initListener(Napi::Env env, Napi::Object exports);
 void initConstants(Napi::Env env, Napi::Object exports);
 
 // Reads info[first..first+4] = (event?, data?, id?, retry?, comment?) into

@@ -26,7 +26,8 @@ void initConstants(Napi::Env env, Napi::Object exports) {
   group("Notify", {{"DRAIN", Notification::kDrain},
                    {"CLOSE", Notification::kClose},
                    {"DATA", Notification::kData},
-                   {"DATA_ACCEPTED", kDataAccepted}});
+                   {"DATA_ACCEPTED", kDataAccepted},
+                   {"REQUEST", Notification::kRequest}});
   group("Join", {{"JOINED", kJoined},
                  {"JOINED_AFTER_GAP", kJoinedAfterGap},
                  {"ALREADY", kJoinAlready},
@@ -36,7 +37,11 @@ void initConstants(Napi::Env env, Napi::Object exports) {
                   {"ETIMEDOUT", UV_ETIMEDOUT},
                   {"ECONNRESET", UV_ECONNRESET},
                   {"EPIPE", UV_EPIPE},
-                  {"ECANCELED", UV_ECANCELED}});
+                  {"ECANCELED", UV_ECANCELED},
+                  {"ENOENT", UV_ENOENT},
+                  {"EINVAL", UV_EINVAL},
+                  {"EADDRINUSE", UV_EADDRINUSE},
+                  {"ENOTSUP", UV_ENOTSUP}});
   // Status: NAME -> value, and statuses[value] = { name, code, kind, text }.
   Napi::Object byName = Napi::Object::New(env);
   Napi::Array table = Napi::Array::New(env, static_cast<size_t>(Status::kCount));

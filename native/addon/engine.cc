@@ -48,15 +48,31 @@ LoopContext* Engine::context() {
   return ctx_;
 }
 
-uint32_t Engine::add(Connection* c) {
-  // The async resource the notifications are delivered under lives while
-  // connections do: with none open, nothing holds the process (and Jest's
-  // --detectOpenHandles reports nothing).
-  if (async_context_ == nullptr) {
-    napi_value name;
-    napi_create_string_utf8(env_, "sse-native:notify", NAPI_AUTO_LENGTH, &name);
-    napi_async_init(env_, nullptr, name, &async_context_);
+// The async resource the notifications are delivered under lives while
+// connections or listeners do: with none open, nothing holds the process
+// (and Jest's --detectOpenHandles reports nothing).
+void Engine::ensureAsyncContext() {
+  if (async_context_ != nullptr) return;
+  napi_value name;
+  napi_create_string_utf8(env_, "sse-native:notify", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env_, nullptr, name, &async_context_);
+}
+
+void Engine::listenerOpened() {
+  ensureAsyncContext();
+  ++listeners_;
+}
+
+void Engine::listenerClosed() {
+  if (listeners_ > 0) --listeners_;
+  if (live_ == 0 && listeners_ == 0 && async_context_ != nullptr) {
+    napi_async_destroy(env_, async_context_);
+    async_context_ = nullptr;
   }
+}
+
+uint32_t Engine::add(Connection* c) {
+  ensureAsyncContext();
   ++live_;
   uint32_t id;
   if (!free_.empty()) {
@@ -87,7 +103,8 @@ bool Engine::callJs(napi_ref fn, size_t argc, napi_value* argv, napi_async_conte
   return st == napi_ok || st == napi_pending_exception;
 }
 
-// Packs the turn's notifications as [id, kind, status] triples and makes
+// Packs the turn's notifications as [id, kind, status] triples (a REQUEST
+// record: [pending id, REQUEST, listener id]) and makes
 // one call into JS: notify(records, n, buffers). A kData record's status is
 // the index of its Buffer in `buffers` (one Buffer per distinct shared
 // frame: members handed the same broadcast share one JS object). JS marks
@@ -164,7 +181,7 @@ void Engine::onNotifications(const Notification* items, size_t n) {
       --live_;
     }
   }
-  if (live_ == 0 && async_context_ != nullptr) {
+  if (live_ == 0 && listeners_ == 0 && async_context_ != nullptr) {
     napi_async_destroy(env_, async_context_);
     async_context_ = nullptr;
   }
@@ -213,6 +230,7 @@ void Engine::cleanupHook(napi_async_cleanup_hook_handle handle, void* arg) {
   self->slots_.clear();
   self->free_.clear();
   self->live_ = 0;
+  self->listeners_ = 0;
   if (ctx == nullptr) {
     napi_remove_async_cleanup_hook(handle);
     return;

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/http_request.h"
 #include "core/io/connection.h"
 #include "core/io/loop_context.h"
 #include "addon/errors.h"
@@ -32,6 +33,12 @@ class Engine : public LoopObserver {
     return id < slots_.size() ? slots_[id] : nullptr;
   }
   uint32_t add(Connection* c);
+  // An open listener keeps the notification's async context alive as an
+  // open connection does (REQUEST records arrive with no member open).
+  void listenerOpened();
+  void listenerClosed();
+  // Reused by requestHead() (its header vector is reserved once).
+  RequestHead& requestScratch() { return request_scratch_; }
   void setNotify(Napi::Function fn) { notify_ = Napi::Persistent(fn); }
   void setRemote(Napi::Function fn) { remote_ = Napi::Persistent(fn); }
 
@@ -62,6 +69,10 @@ class Engine : public LoopObserver {
   size_t records_capacity_ = 0;
   napi_async_context async_context_ = nullptr;
   size_t live_ = 0;  // connections added and not yet reported closed
+  size_t listeners_ = 0;  // listeners opened and not yet closed from JS
+  RequestHead request_scratch_;
+
+  void ensureAsyncContext();
 };
 
 void initEngine(Napi::Env env, Napi::Object exports);

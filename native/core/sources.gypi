@@ -5,8 +5,10 @@
     'sse_core_sources': [
       'native/core/frame.cc',
       'native/core/http_head.cc',
+      'native/core/http_request.cc',
       'native/core/hub.cc',
       'native/core/io/connection.cc',
+      'native/core/io/listener.cc',
       'native/core/io/loop_context.cc',
       'native/core/io/write_queue.cc',
       'native/core/parser.cc',

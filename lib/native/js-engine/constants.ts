@@ -6,7 +6,19 @@ import type { NativeConstants, StatusInfo } from '../binding-types';
 
 // libuv's error numbers as Linux has them (uv-errno.h); the JS engine only
 // passes them between its own modules and closeReason().
-const kErrno = { EOF: -4095, ENOBUFS: -105, ETIMEDOUT: -110, ECONNRESET: -104, EPIPE: -32, ECANCELED: -125, ENOTSUP: -95, ENOMEM: -12 };
+const kErrno = {
+  EOF: -4095,
+  ENOBUFS: -105,
+  ETIMEDOUT: -110,
+  ECONNRESET: -104,
+  EPIPE: -32,
+  ECANCELED: -125,
+  ENOTSUP: -95,
+  ENOMEM: -12,
+  ENOENT: -2,
+  EINVAL: -22,
+  EADDRINUSE: -98,
+};
 
 const kStatuses: StatusInfo[] = [
   ['OK', '', '', ''],
@@ -44,6 +56,10 @@ export const constants: NativeConstants = Object.freeze({
     ECONNRESET: kErrno.ECONNRESET,
     EPIPE: kErrno.EPIPE,
     ECANCELED: kErrno.ECANCELED,
+    ENOENT: kErrno.ENOENT,
+    EINVAL: kErrno.EINVAL,
+    EADDRINUSE: kErrno.EADDRINUSE,
+    ENOTSUP: kErrno.ENOTSUP,
   }),
   Status: Object.freeze(kStatus),
   statuses: Object.freeze(kStatuses) as StatusInfo[],

@@ -88,14 +88,15 @@ export function createJsBinding(): NativeBinding {
     open: (options) => engine.open(options),
     openFunction: () => engine.openFunction(),
     adoptSocket: () => kENOTSUP,
-    // No listener of its own: listenSSE() serves through node:http here.
+    // The core's own listener does not exist here: listen() refuses (as
+    // adoptSocket does), and nothing else can have an id to act on.
     listen: () => kENOTSUP,
-    listenerAddress: () => ['', 0],
-    closeListener: () => {},
-    requestHead: () => undefined,
-    acceptRequest: () => kENOTSUP,
-    respondRequest: () => kENOTSUP,
+    listenerAddress: () => undefined,
+    closeListener: () => undefined,
     listenerStats: () => undefined,
+    requestHead: () => undefined,
+    acceptRequest: () => constants.Errno.ENOENT,
+    respondRequest: () => constants.Errno.ENOENT,
     attach: (id) => engine.get(id)?.attach(),
     ack: (id) => engine.get(id)?.ack(),
     gone: (id, status) => engine.get(id)?.closeWith(false, status),

@@ -7,6 +7,7 @@
 
 #include "core/io/connection.h"
 #include "core/io/flush_trace.h"
+#include "core/io/listener.h"
 
 namespace sse {
 
@@ -206,6 +207,10 @@ void LoopContext::destroy(void (*done)(void*), void* arg) {
     if (n.data != nullptr) n.data->unref();
   }
   pending_.clear();
+  // Listeners close their pendings; both count their handles as closing.
+  std::vector<Listener*> listeners;
+  for (const auto& entry : listeners_) listeners.push_back(entry.second);
+  for (Listener* l : listeners) l->close();
   std::vector<Connection*> all;
   for (Connection* c = live_; c != nullptr; c = c->next_) all.push_back(c);
   for (Connection* c : all) {
@@ -224,6 +229,50 @@ void LoopContext::destroy(void (*done)(void*), void* arg) {
   }
   closingHandle();
   uv_close(reinterpret_cast<uv_handle_t*>(&async_), contextHandleCloseCb);
+}
+
+Listener* LoopContext::listener(uint32_t id) const {
+  auto it = listeners_.find(id);
+  return it == listeners_.end() ? nullptr : it->second;
+}
+
+Pending* LoopContext::request(uint32_t id) const {
+  auto it = requests_.find(id);
+  return it == requests_.end() ? nullptr : it->second;
+}
+
+namespace {
+// The next free id in 1..2^31-1 (ids travel in Int32Array records).
+template <typename Map>
+uint32_t nextId(const Map& map, uint32_t* next) {
+  for (;;) {
+    uint32_t id = *next;
+    *next = id >= 0x7FFFFFFFu ? 1 : id + 1;
+    if (map.find(id) == map.end()) return id;
+  }
+}
+}  // namespace
+
+uint32_t LoopContext::addListener(Listener* l) {
+  uint32_t id = nextId(listeners_, &next_listener_id_);
+  listeners_.emplace(id, l);
+  return id;
+}
+
+void LoopContext::removeListener(uint32_t id) { listeners_.erase(id); }
+
+uint32_t LoopContext::addRequest(Pending* p) {
+  uint32_t id = nextId(requests_, &next_request_id_);
+  requests_.emplace(id, p);
+  return id;
+}
+
+void LoopContext::removeRequest(uint32_t id) { requests_.erase(id); }
+
+void LoopContext::notifyRequest(uint32_t pending_id, uint32_t listener_id) {
+  pending_.push_back(Notification{nullptr, reinterpret_cast<void*>(static_cast<uintptr_t>(pending_id)),
+                                  Notification::kRequest, static_cast<int>(listener_id), nullptr});
+  wake();
 }
 
 void LoopContext::link(Connection* c) {

@@ -32,11 +32,17 @@
 namespace sse {
 
 class Connection;
+class Listener;
+class Pending;
 
 // One event for the embedder; `connection` stays valid until onNotifications
 // returns, and for kClose it is freed right after.
 struct Notification {
-  enum Kind : uint8_t { kDrain, kClose, kData };
+  // 3 is the binding's DATA_ACCEPTED (native/addon/addon.h). kRequest: a
+  // listener's connection sent a complete head; `connection` is null,
+  // `user_data` the pending's id and `status` the listener's id (see
+  // LoopContext::request; it may have gone by the time this is delivered).
+  enum Kind : uint8_t { kDrain = 0, kClose = 1, kData = 2, kRequest = 4 };
   Connection* connection;
   void* user_data;
   Kind kind;
@@ -127,9 +133,16 @@ class LoopContext final : private HubHost {
   Hub& hub() { return hub_; }
   // Timer period in ms (the heartbeat/timeout granularity).
   uint64_t tickMs() const { return tick_ms_; }
+  // The open listener with this id (see Listener::open), or nullptr.
+  Listener* listener(uint32_t id) const;
+  // The pending connection with this id while it waits for an answer, or
+  // nullptr (answered, expired, client gone, never existed).
+  Pending* request(uint32_t id) const;
 
  private:
   friend class Connection;
+  friend class Listener;
+  friend class Pending;
   static constexpr size_t kReadBufferSize = 16 * 1024;
   static constexpr uint64_t kMaxTickMs = 1000;
 
@@ -154,6 +167,13 @@ class LoopContext final : private HubHost {
   void release(Connection* c);
   void closingHandle() { ++pending_closes_; }
   void handleClosed();
+
+  // For Listener and Pending: ids of listeners and of waiting pendings.
+  uint32_t addListener(Listener* l);
+  void removeListener(uint32_t id);
+  uint32_t addRequest(Pending* p);
+  void removeRequest(uint32_t id);
+  void notifyRequest(uint32_t pending_id, uint32_t listener_id);
 
   void wake();
   void flushDirty();
@@ -202,6 +222,13 @@ class LoopContext final : private HubHost {
   // a connection keeps a pointer to its own.
   std::unordered_map<std::string, size_t> per_address_;
   TimerWheel wheel_;
+  // Open listeners and the pendings waiting for an answer, by id. Ids count
+  // up (wrapping below 2^31, skipping those in use): an answer for an old
+  // pending never reaches a new one.
+  std::unordered_map<uint32_t, Listener*> listeners_;
+  std::unordered_map<uint32_t, Pending*> requests_;
+  uint32_t next_listener_id_ = 1;
+  uint32_t next_request_id_ = 1;
   Hub hub_{this};
   char read_buffer_[kReadBufferSize];  // reads are discarded
 };
