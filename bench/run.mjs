@@ -44,6 +44,7 @@ const SERVERS = {
   'sse-native-fallback': 'bench/servers/sse-native-fallback.mjs',
   // listenSSE(): the core accepts connections itself (no Node HTTP objects).
   'sse-native-accept': 'bench/servers/sse-native-accept.mjs',
+  'sse-native-accept-stream': 'bench/servers/sse-native-accept-stream.mjs',
   raw: 'bench/servers/raw.mjs',
   'better-sse': 'bench/servers/better-sse.mjs',
   // nginx + nchan (Debian's nginx-light + libnginx-mod-nchan): the script
@@ -599,11 +600,11 @@ function report(results, scenarios, servers, info) {
   return md.join('\n');
 }
 
-const short = (s) => ({ 'sse-native-adopted': 'adopted', 'sse-native-fallback': 'fallback', 'sse-native-accept': 'accept', raw: 'raw', 'better-sse': 'better-sse', nchan: 'nchan', 'c-floor': 'C floor' })[s] ?? s;
+const short = (s) => ({ 'sse-native-adopted': 'adopted', 'sse-native-fallback': 'fallback', 'sse-native-accept': 'accept', 'sse-native-accept-stream': 'accept+stream', raw: 'raw', 'better-sse': 'better-sse', nchan: 'nchan', 'c-floor': 'C floor' })[s] ?? s;
 
 // Grouped horizontal bars, one group per metric, each normalised to raw = 1.
 function svg(results, scenarios, servers, info) {
-  const colors = { 'sse-native-accept': '#08306b', 'sse-native-adopted': '#1f77b4', 'sse-native-fallback': '#9ecae1', raw: '#7f7f7f', 'better-sse': '#ff7f0e', nchan: '#9467bd', 'c-floor': '#2ca02c' };
+  const colors = { 'sse-native-accept': '#08306b', 'sse-native-accept-stream': '#2171b5', 'sse-native-adopted': '#1f77b4', 'sse-native-fallback': '#9ecae1', raw: '#7f7f7f', 'better-sse': '#ff7f0e', nchan: '#9467bd', 'c-floor': '#2ca02c' };
   const rows = [];
   for (const sc of scenarios) {
     const per = results[sc.id];

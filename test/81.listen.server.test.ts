@@ -4,7 +4,7 @@
 // clients on 127.0.0.1: raw sockets, and the package's EventSource.
 import * as net from 'node:net';
 import { once } from 'node:events';
-import { EventSource, broadcast, configureKey, listenSSE, setLimits, type SSEServer, type SSERequest } from '../lib/index';
+import { EventSource, broadcast, closeAll, configureKey, getConnectionCount, listenSSE, setLimits, type SSEServer, type SSERequest } from '../lib/index';
 import type { SSEStream } from '../lib/stream/stream';
 import { Queue, connect, connectRaw, eventually, onNative, useTestEnv, within } from './helpers/server';
 
@@ -205,6 +205,60 @@ describe.each(ENGINES)('engine %s', (engine) => {
     const serverSide = handles.filter((h) => h.localPort === server.port && !h.destroyed).length;
     // On the addon, node:http's sockets are adopted too (destroyed, the core holds a duplicate).
     expect(serverSide).toBe(engine === 'core' || onNative ? 0 : 20);
+  });
+
+  test('subscribe(): a stream with no handle, reached by broadcast, gone when the client leaves', async () => {
+    const key = `listen:sub:${engine}`;
+    configureKey(key, { replay: { maxEvents: 8 } });
+    broadcast(key, 'message', 'seen');
+    broadcast(key, 'message', 'missed');
+    const results = new Queue<boolean>();
+    const server = await start(engine, (req) => results.push(req.subscribe({ key, resume: true, heartbeatMs: 0, retry: 1500 })));
+    const client = await connect(server.port, { headers: { 'Last-Event-ID': '1' } });
+    expect(await within(results.next(), 'subscribe()')).toBe(true);
+    await client.waitForHead();
+    expect(client.reader.header('content-type')).toBe('text/event-stream; charset=utf-8');
+    expect(broadcast(key, 'message', 'live')).toBe(1);
+    await client.waitForEvents(2);
+    expect(client.events.map((e) => e.data)).toEqual(['missed', 'live']);
+    expect(client.items.some((i) => i.type === 'retry' && i.ms === 1500)).toBe(true);
+    client.destroy();
+    await eventually(() => getConnectionCount(key) === 0, 'the member to leave the key');
+  });
+
+  test('subscribe() without a key is an error naming the fix; closeAll() ends subscribed streams', async () => {
+    const errors = new Queue<unknown>();
+    const key = `listen:sub2:${engine}`;
+    const server = await start(engine, (req) => {
+      if (req.url === '/nokey') {
+        try {
+          req.subscribe({} as never);
+        } catch (err) {
+          errors.push(err);
+          req.respond(400, 'no key');
+        }
+        return;
+      }
+      req.subscribe({ key, heartbeatMs: 0 });
+    });
+    const bad = await connect(server.port, { path: '/nokey' });
+    expect(((await within(errors.next(), 'the error')) as Error).message).toContain('`key` is required');
+    await bad.waitForEnd();
+    const client = await connect(server.port);
+    await client.waitForHead();
+    await eventually(() => getConnectionCount(key) === 1, 'the member');
+    await closeAll();
+    await client.waitForEnd();
+    await eventually(() => getConnectionCount(key) === 0, 'the member to be closed');
+  });
+
+  test('subscribe() refused by an option answers its status and returns false', async () => {
+    const results = new Queue<boolean>();
+    const server = await start(engine, (req) => results.push(req.subscribe({ key: 'listen:refused', authorize: () => false })));
+    const client = await connect(server.port);
+    expect(await within(results.next(), 'subscribe()')).toBe(false);
+    await client.waitForEnd();
+    expect(client.head?.statusCode).toBe(401);
   });
 
   test('listening where another server listens rejects with EADDRINUSE naming the fix', async () => {

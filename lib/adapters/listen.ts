@@ -11,11 +11,11 @@ import { EventEmitter } from 'node:events';
 import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { SSEError, argTypeError, argValueError, withCode } from '../common/errors';
 import { overLimit, refusalError, takeConnectToken } from '../hub/limits';
-import { registerConnection } from '../hub/hub';
-import { native } from '../native/binding';
-import type { ListenerStats } from '../native/binding-types';
+import { joinMember, registerConnection } from '../hub/hub';
+import { C, native } from '../native/binding';
+import type { ListenerStats, MemberOptions } from '../native/binding-types';
 import type { EventMap } from '../native/encoder';
-import { resolveOptions, type SSEStreamOptions } from '../stream/options';
+import { resolveOptions, type ResolvedOptions, type SSEStreamOptions } from '../stream/options';
 import { authorizeNow, clientAddress, isRefusal, originHeaders, type Refusal } from '../stream/access';
 import { SSEStream, kClientGone, routeRequests } from '../stream/stream';
 import { responseHeaders, type Res } from './adopt';
@@ -68,6 +68,15 @@ export interface SSERequest {
    * the limits) is answered with its status and the stream returned closed.
    */
   accept<E extends EventMap = EventMap>(options?: SSEStreamOptions): SSEStream<E>;
+  /**
+   * Starts the stream as accept() does, in the `key` (or keys) of
+   * `options`, with no SSEStream: the connection lives in the core alone,
+   * reached by broadcast(key) and ended by closeAll() or the client. The
+   * lightest stream there is (no JavaScript object per connection), for
+   * many subscribers of a few channels. True when the stream opened; false
+   * when an option refused it (answered with its status) or the client left.
+   */
+  subscribe(options: SSEStreamOptions & { key: string | readonly string[] }): boolean;
   /**
    * Answers with a plain response and closes the connection. `body` is
    * text (sent as UTF-8, `text/plain` unless `headers` says otherwise) or
@@ -250,6 +259,7 @@ abstract class BaseRequest implements SSERequest {
   }
 
   abstract accept<E extends EventMap = EventMap>(options?: SSEStreamOptions): SSEStream<E>;
+  abstract subscribe(options: SSEStreamOptions & { key: string | readonly string[] }): boolean;
   abstract respond(status: number, body?: string | Uint8Array, headers?: Record<string, string | number | readonly string[]>): boolean;
 
   protected claim(what: string): void {
@@ -286,33 +296,55 @@ class CoreRequest extends BaseRequest {
   }
 
   accept<E extends EventMap = EventMap>(options?: SSEStreamOptions): SSEStream<E> {
+    return this.open(options, 'accept') as SSEStream<E>;
+  }
+
+  subscribe(options: SSEStreamOptions & { key: string | readonly string[] }): boolean {
+    return this.open(options, 'subscribe') as boolean;
+  }
+
+  private open(options: SSEStreamOptions | undefined, what: 'accept' | 'subscribe'): SSEStream | boolean {
     const opts = resolveOptions(this.merged(options));
-    if (this.answered) this.claim('accept');
+    if (this.answered) this.claim(what);
     if (opts.adopt === false) {
-      throw argValueError("req.accept: `adopt: false` has no meaning on listenSSE's core engine (the core owns every connection); pass engine: 'node' to listenSSE for res.write streams");
+      throw argValueError(`req.${what}: \`adopt: false\` has no meaning on listenSSE's core engine (the core owns every connection); pass engine: 'node' to listenSSE for res.write streams`);
     }
     if (opts.format === 'ndjson' && opts.keys.length > 0) {
-      throw argValueError("req.accept: an NDJSON stream (format: 'ndjson') cannot join a hub key: broadcasts are SSE frames");
+      throw argValueError(`req.${what}: an NDJSON stream (format: 'ndjson') cannot join a hub key: broadcasts are SSE frames`);
+    }
+    if (what === 'subscribe' && opts.keys.length === 0) {
+      throw argValueError('req.subscribe: `key` is required (a stream with no handle is reached only through its keys); use req.accept() for a stream you send to yourself');
     }
     // Who may open a stream, in createSSEStream's order: the Origin,
     // authorize, the connect rate, the limits.
     const cors = opts.origins === undefined ? undefined : originHeaders(this.headers.origin, opts.origins, opts.credentials);
-    if (isRefusal(cors)) return this.refuse(cors);
+    if (isRefusal(cors)) return this.refuse(cors, what);
     if (opts.authorize !== undefined) {
-      const refusal = authorizeNow(opts.authorize, this, 'an async handler: await your check, then call req.accept()');
-      if (refusal !== null) return this.refuse({ ...refusal, headers: { ...cors, ...refusal.headers } });
+      const refusal = authorizeNow(opts.authorize, this, `an async handler: await your check, then call req.${what}()`);
+      if (refusal !== null) return this.refuse({ ...refusal, headers: { ...cors, ...refusal.headers } }, what);
     }
     const closing = this.httpVersion === '1.0' || /(^|,)\s*close\s*(,|$)/i.test(this.headers.connection ?? '');
-    const [names, values] = responseHeaders(headerSource(cors), opts, false, closing);
-    const head = native.buildHead(opts.status, STATUS_CODES[opts.status] ?? '', names, values);
+    const head = headBytes(cors, opts, closing);
     const address = clientAddress(this.remoteAddress, this.headers['x-forwarded-for'], opts.trust);
     const wait = takeConnectToken(address);
-    if (wait > 0) return this.refuse(rateRefusal(wait, cors));
+    if (wait > 0) return this.refuse(rateRefusal(wait, cors), what);
     const over = overLimit(address, opts.keys);
-    if (over !== undefined) return this.refuse(limitRefusal(over, cors));
+    if (over !== undefined) return this.refuse(limitRefusal(over, cors), what);
 
-    this.claim('accept');
-    const stream = new SSEStream<E>(this.lastEventId, opts, address);
+    this.claim(what);
+    if (what === 'subscribe') {
+      const id = native.open(memberOptions(opts, address));
+      if (native.acceptRequest(this.pendingId, id, head) !== 0) {
+        native.close(id, false);
+        return false;
+      }
+      if (opts.retry !== undefined) native.send(id, undefined, undefined, undefined, opts.retry, undefined);
+      const lastId = opts.resume ? this.lastEventId || undefined : undefined;
+      let open = true;
+      for (const key of opts.keys) open = joinMember(key, id, lastId) && open;
+      return open;
+    }
+    const stream = new SSEStream(this.lastEventId, opts, address);
     if (native.acceptRequest(this.pendingId, stream.memberId, head) !== 0) {
       stream.closeNow(new SSEError('SSE_CLIENT_GONE', kClientGone));
       return stream;
@@ -329,12 +361,43 @@ class CoreRequest extends BaseRequest {
     return native.respondRequest(this.pendingId, status, STATUS_CODES[status] ?? '', names, values, bytes) === 0;
   }
 
-  private refuse<E extends EventMap>(refusal: Refusal): SSEStream<E> {
+  private refuse(refusal: Refusal, what: 'accept' | 'subscribe'): SSEStream | false {
     this.respond(refusal.status, `${refusal.message}\n`, { ...refusal.headers, 'Cache-Control': 'no-store' });
-    const stream = new SSEStream<E>(this.lastEventId, null);
-    stream.closeNow(refusalError(refusal));
+    const err = refusalError(refusal);
+    if (what === 'subscribe') return false;
+    const stream = new SSEStream(this.lastEventId, null);
+    stream.closeNow(err);
     return stream;
   }
+}
+
+// Response heads of streams with no headers of their own (no `headers`
+// option, no CORS, SSE format), by status and Connection: close: a server
+// accepting with the same options builds its head once.
+const plainHeads = new Map<string, Buffer>();
+
+function headBytes(cors: Record<string, string> | undefined, opts: ResolvedOptions, closing: boolean): Buffer {
+  const plain = cors === undefined && opts.format === 'sse' && Object.isFrozen(opts.headers) && Object.keys(opts.headers).length === 0;
+  const cacheKey = `${opts.status} ${closing}`;
+  const cached = plain ? plainHeads.get(cacheKey) : undefined;
+  if (cached !== undefined) return cached;
+  const [names, values] = responseHeaders(headerSource(cors), opts, false, closing);
+  const bytes = native.buildHead(opts.status, STATUS_CODES[opts.status] ?? '', names, values);
+  if (plain && plainHeads.size < 64) plainHeads.set(cacheKey, bytes);
+  return bytes;
+}
+
+function memberOptions(opts: ResolvedOptions, address: string | undefined): MemberOptions {
+  return {
+    highWaterMark: opts.highWaterMark,
+    maxBuffered: opts.maxBuffered,
+    slowConsumerMs: opts.slowConsumerMs,
+    policy: opts.onSlowConsumer === 'drop' ? C.Policy.DROP : C.Policy.CLOSE,
+    heartbeatMs: opts.heartbeatMs,
+    idleTimeoutMs: opts.idleTimeoutMs,
+    maxDurationMs: opts.maxDurationMs,
+    address,
+  };
 }
 
 // The app's headers for responseHeaders(): here only the CORS ones.
@@ -404,6 +467,17 @@ class NodeRequest extends BaseRequest {
     const stream = createSSEStream<E>(this.req, this.res, opts);
     this.answered = true;
     return stream;
+  }
+
+  subscribe(options: SSEStreamOptions & { key: string | readonly string[] }): boolean {
+    const opts = this.merged(options);
+    if (this.answered) this.claim('subscribe');
+    if (resolveOptions(opts).keys.length === 0) {
+      throw argValueError('req.subscribe: `key` is required (a stream with no handle is reached only through its keys); use req.accept() for a stream you send to yourself');
+    }
+    const stream = createSSEStream(this.req, this.res, opts);
+    this.answered = true;
+    return !stream.closed;
   }
 
   respond(status: number, body: string | Uint8Array = '', headers: Record<string, string | number | readonly string[]> = {}): boolean {

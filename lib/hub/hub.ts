@@ -111,6 +111,17 @@ export function registerConnection(key: string, target: HubTarget, options: Regi
   return true;
 }
 
+/**
+ * @internal A member with no SSEStream handle (listenSSE's
+ * req.subscribe()) joins `key`; the core replays from `lastId` and joins in
+ * one step. Under a bridge, the replay comes from this process's ring.
+ */
+export function joinMember(key: string, id: number, lastId: string | undefined): boolean {
+  const bridge = getBridge();
+  if (bridge !== undefined && native.hubCount(key) === 0) bridge.watch(key);
+  return native.hubJoin(key, id, lastId) !== C.Join.CLOSED;
+}
+
 /** Removes a stream or send function from `key`; true if it was a member. */
 export function unregisterConnection(key: string, target: HubTarget): boolean {
   checkKey(key, 'unregisterConnection');
