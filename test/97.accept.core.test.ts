@@ -4,7 +4,9 @@
 // it parsed, acceptRequest turns it into a socket member that receives a
 // send, respondRequest answers and closes, the core answers a bad head
 // itself, and stale ids get ENOENT. lib/'s listenSSE() is tested on its own.
+import { spawnSync } from 'node:child_process';
 import * as net from 'node:net';
+import * as path from 'node:path';
 import { C, native } from '../lib/native/binding';
 import { createJsBinding } from '../lib/native/js-engine';
 import { eventually } from './helpers/server';
@@ -135,7 +137,7 @@ test('listen errors are codes; closeListener is idempotent; the JS engine refuse
 // Worker's listener and its pending connections (one reading its head, one
 // waiting for an answer), and the process must exit by itself.
 test('terminating a Worker closes its listener and pending connections', () => {
-  const dist = require('node:path').join(__dirname, '..', 'dist', 'native', 'binding.js');
+  const dist = path.join(__dirname, '..', 'dist', 'native', 'binding.js');
   const script = `
     const { Worker } = require('node:worker_threads');
     const net = require('node:net');
@@ -165,7 +167,7 @@ test('terminating a Worker closes its listener and pending connections', () => {
     }
     round();
   `;
-  const r = require('node:child_process').spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000 });
   expect(r.stderr).not.toMatch(/FATAL ERROR|Assertion/);
   expect(r.signal).toBeNull();
   expect(r.status).toBe(0);
