@@ -4,7 +4,9 @@
 // it parsed, acceptRequest turns it into a socket member that receives a
 // send, respondRequest answers and closes, the core answers a bad head
 // itself, and stale ids get ENOENT. lib/'s listenSSE() is tested on its own.
+import { spawnSync } from 'node:child_process';
 import * as net from 'node:net';
+import * as path from 'node:path';
 import { C, native } from '../lib/native/binding';
 import { createJsBinding } from '../lib/native/js-engine';
 import { eventually } from './helpers/server';
@@ -129,3 +131,45 @@ test('listen errors are codes; closeListener is idempotent; the JS engine refuse
   expect(js.listen('127.0.0.1', 0, 511, 8192, 10000, 4096)).toBe(js.constants.Errno.ENOTSUP);
   expect(js.requestHead(1)).toBeUndefined();
 });
+
+// Run in a child process, so an abort fails this test instead of killing
+// Jest's worker: the environment cleanup hook must close a terminated
+// Worker's listener and its pending connections (one reading its head, one
+// waiting for an answer), and the process must exit by itself.
+test('terminating a Worker closes its listener and pending connections', () => {
+  const dist = path.join(__dirname, '..', 'dist', 'native', 'binding.js');
+  const script = `
+    const { Worker } = require('node:worker_threads');
+    const net = require('node:net');
+    const src = \`
+      const { native } = require(\${JSON.stringify(${JSON.stringify(dist)})});
+      const { parentPort } = require('node:worker_threads');
+      native.setNotify(() => {});
+      const id = native.listen('127.0.0.1', 0, 511, 8192, 10000, 4096);
+      parentPort.postMessage(native.listenerAddress(id)[1]);
+    \`;
+    let n = 0;
+    function round() {
+      if (n++ >= 10) { console.log('survived'); return; }
+      const w = new Worker(src, { eval: true });
+      w.once('message', (port) => {
+        const a = net.connect(port, '127.0.0.1', () => a.write('GET / HT'));
+        const b = net.connect(port, '127.0.0.1', () => b.write('GET / HTTP/1.1\\\\r\\\\nHost: a\\\\r\\\\n\\\\r\\\\n'));
+        let closed = 0;
+        for (const s of [a, b]) { s.on('error', () => {}); s.on('close', () => { if (++closed === 2) after(port); }); }
+        setTimeout(() => w.terminate(), 20);
+      });
+    }
+    function after(port) {
+      const c = net.connect(port, '127.0.0.1');
+      c.on('connect', () => { console.log('still listening'); process.exit(1); });
+      c.on('error', () => round());
+    }
+    round();
+  `;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000 });
+  expect(r.stderr).not.toMatch(/FATAL ERROR|Assertion/);
+  expect(r.signal).toBeNull();
+  expect(r.status).toBe(0);
+  expect(r.stdout).toContain('survived');
+}, 90_000);

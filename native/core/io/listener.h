@@ -78,7 +78,9 @@ class Pending final {
   // and Transfer-Encoding given there are left out), Content-Length and
   // Connection: close, then `body`; then shuts down and closes (within
   // head_timeout_ms). A bad status, reason or header: that HeadStatus
-  // (*bad_index names the header), nothing written, still waiting.
+  // (*bad_index names the header), nothing written, still waiting. Only
+  // while waiting (LoopContext::request finds it); otherwise a no-op
+  // returning kOk.
   HeadStatus respond(int status, std::string_view reason, const HeaderList& headers,
                      std::string_view body, size_t* bad_index);
 
