@@ -2,7 +2,10 @@
 // (engine 'core', no Node HTTP objects per connection), or node:http with
 // the same API (engine 'node'; the TypeScript backend's only one). Real
 // clients on 127.0.0.1: raw sockets, and the package's EventSource.
+import { spawnSync } from 'node:child_process';
 import * as net from 'node:net';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
 import { EventSource, broadcast, closeAll, configureKey, getConnectionCount, listenSSE, setLimits, type SSEServer, type SSERequest } from '../lib/index';
 import type { SSEStream } from '../lib/stream/stream';
@@ -261,6 +264,15 @@ describe.each(ENGINES)('engine %s', (engine) => {
     expect(client.head?.statusCode).toBe(401);
   });
 
+  test('unref(): a process with only an unref()ed server exits by itself', () => {
+    const dist = path.join(__dirname, '..', 'dist', 'index.js');
+    const script = `require(${JSON.stringify(dist)}).listenSSE({ host: '127.0.0.1', engine: '${engine}' }, () => {}).then((s) => { s.unref(); console.log('listening', s.port > 0); });`;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000, env: { ...process.env, SSE_NATIVE: onNative ? 'native' : 'js' } });
+    expect(r.error).toBeUndefined();
+    expect(r.stdout.trim()).toBe('listening true');
+    expect(r.status).toBe(0);
+  });
+
   test('listening where another server listens rejects with EADDRINUSE naming the fix', async () => {
     const first = await start(engine, () => undefined);
     const err = (await listenSSE({ host: '127.0.0.1', port: first.port, engine }, () => undefined).then(
@@ -292,6 +304,55 @@ describe('listenSSE arguments', () => {
     await expect(listenSSE({ prot: 1 } as never, () => undefined)).rejects.toThrow(/unknown option `prot`/);
     await expect(listenSSE({}, 'x' as never)).rejects.toThrow(/`handler` must be a function/);
     await expect(listenSSE({ stream: { heartbeatMs: -1 } }, () => undefined)).rejects.toThrow(/heartbeatMs/);
+  });
+});
+
+if (onNative) describe('engine core: one port for several threads (reusePort)', () => {
+  test('without reusePort a second listener on the port fails; with it both listen', async () => {
+    const a = await start('core', () => undefined, { reusePort: true });
+    await expect(listenSSE({ host: '127.0.0.1', port: a.port }, () => undefined)).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    const b = await start('core', () => undefined, { reusePort: true, port: a.port });
+    expect(b.port).toBe(a.port);
+  });
+
+  test('a Worker and the main thread share a port: connections land on both, a broadcast reaches all', async () => {
+    const key = 'listen:threads';
+    const main = await start('core', (req) => void req.subscribe({ key, heartbeatMs: 0 }), { reusePort: true });
+    const dist = path.join(__dirname, '..', 'dist', 'index.js');
+    const worker = new Worker(
+      `const sse = require(${JSON.stringify(dist)});
+       const { parentPort } = require('node:worker_threads');
+       sse.listenSSE({ host: '127.0.0.1', port: ${main.port}, reusePort: true }, (req) => void req.subscribe({ key: '${key}', heartbeatMs: 0 }))
+         .then((server) => {
+           parentPort.postMessage('ready');
+           parentPort.on('message', async (m) => {
+             if (m === 'count') parentPort.postMessage(sse.getConnectionCount('${key}'));
+             if (m === 'stop') { await server.close(); await sse.closeAll(); parentPort.close(); }
+           });
+         });`,
+      { eval: true },
+    );
+    const replies = new Queue<unknown>();
+    worker.on('message', (m) => replies.push(m));
+    try {
+      expect(await within(replies.next(), 'the Worker to listen')).toBe('ready');
+      const clients = [];
+      for (let i = 0; i < 40; i++) clients.push(await connect(main.port));
+      await Promise.all(clients.map((c) => c.waitForHead()));
+      worker.postMessage('count');
+      const inWorker = (await within(replies.next(), 'the count')) as number;
+      const inMain = getConnectionCount(key);
+      expect(inMain + inWorker).toBe(40);
+      // The kernel spreads them by address hash: 40 all on one side is 2^-39.
+      expect(inMain).toBeGreaterThan(0);
+      expect(inWorker).toBeGreaterThan(0);
+      broadcast(key, 'message', 'to every thread');
+      await Promise.all(clients.map((c) => c.waitForEvents(1)));
+      expect(clients.every((c) => c.events[0].data === 'to every thread')).toBe(true);
+    } finally {
+      worker.postMessage('stop');
+      await within(new Promise((r) => worker.once('exit', r)), 'the Worker to exit');
+    }
   });
 });
 

@@ -7,7 +7,9 @@
 // stream, the same SSEStream as createSSEStream's) or answers it with a
 // plain response. Where the core cannot listen (the TypeScript backend,
 // `engine: 'node'`) the same API runs on node:http.
+import { lookup } from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
 import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { SSEError, argTypeError, argValueError, withCode } from '../common/errors';
 import { overLimit, refusalError, takeConnectToken } from '../hub/limits';
@@ -35,6 +37,13 @@ export interface SSEServerOptions {
   headTimeoutMs?: number;
   /** Connections whose head is being read or waits for the handler, at most (default 4096); more are closed at once. */
   maxPending?: number;
+  /**
+   * SO_REUSEPORT (Linux, the BSDs): several listeners, one per Worker
+   * thread or process, share the port and the kernel spreads connections
+   * over them, each thread's core writing its own (broadcasts reach every
+   * thread). Default false.
+   */
+  reusePort?: boolean;
   /** Defaults for every `req.accept(options)` (merged under them). */
   stream?: SSEStreamOptions;
   /**
@@ -101,18 +110,32 @@ export class SSEServer extends EventEmitter {
   /** The port listened on (the one picked when `port` was 0). */
   readonly port: number;
   private closer: () => Promise<void>;
+  private refSetter: (ref: boolean) => void;
   private closedAll = false;
   /** @internal */
   readonly statsOf: () => ListenerStats | undefined;
 
   /** @internal Use listenSSE(). */
-  constructor(engine: 'core' | 'node', host: string, port: number, closer: () => Promise<void>, stats: () => ListenerStats | undefined) {
+  constructor(engine: 'core' | 'node', host: string, port: number, closer: () => Promise<void>, stats: () => ListenerStats | undefined, ref: (ref: boolean) => void) {
     super();
     this.engine = engine;
     this.host = host;
     this.port = port;
     this.closer = closer;
     this.statsOf = stats;
+    this.refSetter = ref;
+  }
+
+  /** The listening socket no longer keeps the process alive (as net.Server's unref()); open streams still do. */
+  unref(): this {
+    this.refSetter(false);
+    return this;
+  }
+
+  /** Undoes unref(). */
+  ref(): this {
+    this.refSetter(true);
+    return this;
   }
 
   /** The listener's counters (core engine): accepted, pending, bad heads, head timeouts, over the pending cap. */
@@ -147,7 +170,7 @@ const kDefaultHeadTimeoutMs = 10000;
 export async function listenSSE(options: SSEServerOptions, handler: SSERequestHandler): Promise<SSEServer> {
   if (typeof options !== 'object' || options === null) throw argTypeError('listenSSE: `options` must be an object like { port: 8080 }');
   if (typeof handler !== 'function') throw argTypeError('listenSSE: `handler` must be a function (req) => { req.accept() or req.respond(...) }');
-  const known = ['port', 'host', 'backlog', 'maxHeadBytes', 'headTimeoutMs', 'maxPending', 'stream', 'engine'];
+  const known = ['port', 'host', 'backlog', 'maxHeadBytes', 'headTimeoutMs', 'maxPending', 'reusePort', 'stream', 'engine'];
   for (const name of Object.keys(options)) {
     if (!known.includes(name)) throw argValueError(`listenSSE: unknown option \`${name}\` (known: ${known.join(', ')}; stream options go in \`stream\`)`);
   }
@@ -157,6 +180,8 @@ export async function listenSSE(options: SSEServerOptions, handler: SSERequestHa
   const headTimeoutMs = intOption(options.headTimeoutMs, 'headTimeoutMs', kDefaultHeadTimeoutMs, 1, 2 ** 31 - 1);
   const maxPending = intOption(options.maxPending, 'maxPending', 4096, 1, 1 << 24);
   if (options.host !== undefined && typeof options.host !== 'string') throw argTypeError(`listenSSE: \`host\` must be a string like '127.0.0.1', got ${typeof options.host}`);
+  if (options.reusePort !== undefined && typeof options.reusePort !== 'boolean') throw argTypeError(`listenSSE: \`reusePort\` must be true or false, got ${typeof options.reusePort}`);
+  const reusePort = options.reusePort ?? false;
   if (options.engine !== undefined && options.engine !== 'core' && options.engine !== 'node') {
     throw argValueError(`listenSSE: \`engine\` must be 'core' or 'node', got ${String(options.engine)}`);
   }
@@ -165,10 +190,12 @@ export async function listenSSE(options: SSEServerOptions, handler: SSERequestHa
   resolveOptions(defaults);
 
   if (options.engine !== 'node') {
-    const hosts = options.host !== undefined ? [options.host] : ['::', '0.0.0.0'];
+    // The core takes numeric addresses: a name is looked up first, as
+    // node:http's listen() does.
+    const hosts = options.host === undefined ? ['::', '0.0.0.0'] : [isIP(options.host) !== 0 ? options.host : (await lookup(options.host)).address];
     let rc = 0;
     for (const host of hosts) {
-      rc = native.listen(host, port, backlog, maxHeadBytes, headTimeoutMs, maxPending);
+      rc = native.listen(host, port, backlog, maxHeadBytes, headTimeoutMs, maxPending, reusePort);
       if (rc > 0) return coreServer(rc, defaults, handler);
       // '::' where IPv6 is off: try IPv4; any other error is the answer.
       if (!['EAFNOSUPPORT', 'EADDRNOTAVAIL'].includes(native.errName(rc))) break;
@@ -178,7 +205,7 @@ export async function listenSSE(options: SSEServerOptions, handler: SSERequestHa
       throw withCode(new Error("listenSSE: engine 'core' needs the native addon (this process runs the TypeScript backend); leave `engine` unset to serve through node:http"), 'ERR_SSE_NO_CORE_LISTENER');
     }
   }
-  return nodeServer(options.host, port, backlog, headTimeoutMs, defaults, handler);
+  return nodeServer(options.host, port, backlog, headTimeoutMs, reusePort, defaults, handler);
 }
 
 function intOption(v: unknown, name: string, fallback: number, min: number, max: number): number {
@@ -212,7 +239,7 @@ function coreServer(id: number, defaults: SSEStreamOptions, handler: SSERequestH
   const server = new SSEServer('core', host, port, async () => {
     coreServers.delete(id);
     native.closeListener(id);
-  }, () => native.listenerStats(id));
+  }, () => native.listenerStats(id), (ref) => native.listenerRef(id, ref));
   coreServers.set(id, { server, defaults, handler });
   return server;
 }
@@ -497,7 +524,7 @@ class NodeRequest extends BaseRequest {
   }
 }
 
-function nodeServer(host: string | undefined, port: number, backlog: number, headTimeoutMs: number, defaults: SSEStreamOptions, handler: SSERequestHandler): Promise<SSEServer> {
+function nodeServer(host: string | undefined, port: number, backlog: number, headTimeoutMs: number, reusePort: boolean, defaults: SSEStreamOptions, handler: SSERequestHandler): Promise<SSEServer> {
   let sse: SSEServer | undefined;
   const http: Server = createServer((req, res) => run(new NodeRequest(req, res, defaults), sse!, handler));
   http.headersTimeout = headTimeoutMs;
@@ -506,7 +533,9 @@ function nodeServer(host: string | undefined, port: number, backlog: number, hea
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => reject(err);
     http.once('error', onError);
-    http.listen({ port, host, backlog }, () => {
+    // reusePort: node:http has it from Node 22.12 on; older ones ignore it
+    // (a second server on the port then fails with EADDRINUSE).
+    http.listen({ port, host, backlog, reusePort } as Parameters<Server['listen']>[0], () => {
       http.off('error', onError);
       const a = http.address();
       const bound = typeof a === 'object' && a !== null ? a : { address: host ?? '::', port };
@@ -515,7 +544,7 @@ function nodeServer(host: string | undefined, port: number, backlog: number, hea
       sse = new SSEServer('node', bound.address, bound.port, () => new Promise((done) => {
         http.close();
         setImmediate(done);
-      }), () => undefined);
+      }), () => undefined, (ref) => void (ref ? http.ref() : http.unref()));
       http.on('error', (err) => sse!.emit('error', err));
       resolve(sse);
     });

@@ -120,11 +120,13 @@ export interface NativeBinding {
    * headTimeoutMs, and the answer (acceptRequest/respondRequest) within
    * headTimeoutMs of it, or the connection is closed.
    */
-  listen(host: string, port: number, backlog: number, maxHeadBytes: number, headTimeoutMs: number, maxPending: number): number;
+  listen(host: string, port: number, backlog: number, maxHeadBytes: number, headTimeoutMs: number, maxPending: number, reusePort?: boolean): number;
   /** The bound address and port, or undefined for an unknown or closed listener. */
   listenerAddress(id: number): [address: string, port: number] | undefined;
   /** Stops accepting and closes its unanswered connections; idempotent. */
   closeListener(id: number): void;
+  /** Whether the listening socket keeps the event loop alive (it does at first). */
+  listenerRef(id: number, ref: boolean): void;
   /** The listener's counters, or undefined for an unknown or closed listener. */
   listenerStats(id: number): ListenerStats | undefined;
   /**

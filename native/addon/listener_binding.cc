@@ -53,6 +53,7 @@ Napi::Value JS_listen(const Napi::CallbackInfo& info) {
   o.max_head_bytes = static_cast<size_t>(num(info[3]));
   o.head_timeout_ms = static_cast<uint64_t>(num(info[4]));
   o.max_pending = static_cast<size_t>(num(info[5]));
+  o.reuse_port = info.Length() > 6 && info[6].ToBoolean().Value();
   Listener* l = nullptr;
   int err = Listener::open(ctx, host, info[1].As<Napi::Number>().Int32Value(), o, &l);
   if (err != 0) return Napi::Number::New(env, err);
@@ -81,6 +82,14 @@ Napi::Value JS_closeListener(const Napi::CallbackInfo& info) {
     l->close();
     engineOf(env)->listenerClosed();
   }
+  return env.Undefined();
+}
+
+// listenerRef(id, ref): whether the listening socket keeps the loop alive.
+Napi::Value JS_listenerRef(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Listener* l = listenerOf(env, info[0]);
+  if (l != nullptr) l->setRef(info[1].ToBoolean().Value());
   return env.Undefined();
 }
 
@@ -194,6 +203,7 @@ void initListener(Napi::Env env, Napi::Object exports) {
   fn("listen", JS_listen);
   fn("listenerAddress", JS_listenerAddress);
   fn("closeListener", JS_closeListener);
+  fn("listenerRef", JS_listenerRef);
   fn("listenerStats", JS_listenerStats);
   fn("requestHead", JS_requestHead);
   fn("acceptRequest", JS_acceptRequest);

@@ -304,6 +304,27 @@ TEST_F(ListenerTest, ListenErrorsLeaveNothingOpen) {
   uv_run(&loop_, UV_RUN_NOWAIT);
 }
 
+TEST_F(ListenerTest, ReusePortLetsTwoListenersShareAPort) {
+  ListenerOptions o;
+  o.reuse_port = true;
+  Listener* a = nullptr;
+  ASSERT_EQ(Listener::open(ctx_, "127.0.0.1", 0, o, &a), 0);
+  std::string host;
+  int port = 0;
+  ASSERT_EQ(a->address(&host, &port), 0);
+  // Without the option on the second, the port is taken.
+  Listener* plain = nullptr;
+  EXPECT_EQ(Listener::open(ctx_, "127.0.0.1", port, ListenerOptions(), &plain), UV_EADDRINUSE);
+  Listener* b = nullptr;
+  ASSERT_EQ(Listener::open(ctx_, "127.0.0.1", port, o, &b), 0);
+  int port_b = 0;
+  ASSERT_EQ(b->address(&host, &port_b), 0);
+  EXPECT_EQ(port_b, port);
+  a->close();
+  b->close();
+  uv_run(&loop_, UV_RUN_NOWAIT);
+}
+
 TEST(ListenerSizes, Print) {
   std::printf("sizeof(Connection) = %zu, sizeof(Pending) = %zu, sizeof(Listener) = %zu\n",
               sizeof(Connection), sizeof(Pending), sizeof(Listener));

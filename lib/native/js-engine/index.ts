@@ -93,6 +93,7 @@ export function createJsBinding(): NativeBinding {
     listen: () => kENOTSUP,
     listenerAddress: () => undefined,
     closeListener: () => undefined,
+    listenerRef: () => undefined,
     listenerStats: () => undefined,
     requestHead: () => undefined,
     acceptRequest: () => constants.Errno.ENOENT,

@@ -1,5 +1,6 @@
 #include "core/io/listener.h"
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -7,6 +8,10 @@
 #include <vector>
 
 #include "core/io/connection.h"
+
+#ifndef _WIN32
+#include <sys/socket.h>
+#endif
 
 namespace sse {
 
@@ -272,6 +277,26 @@ Listener::Listener(LoopContext* ctx, const ListenerOptions& options)
   timer_.data = this;
 }
 
+namespace {
+
+// SO_REUSEPORT on the handle's socket (made by uv_tcp_init_ex); UV_ENOTSUP
+// where the platform has none.
+int setReusePort(uv_tcp_t* tcp) {
+#if defined(SO_REUSEPORT) && !defined(_WIN32)
+  uv_os_fd_t fd;
+  int err = uv_fileno(reinterpret_cast<uv_handle_t*>(tcp), &fd);
+  if (err != 0) return err;
+  int on = 1;
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0) return uv_translate_sys_error(errno);
+  return 0;
+#else
+  (void)tcp;
+  return UV_ENOTSUP;
+#endif
+}
+
+}  // namespace
+
 int Listener::open(LoopContext* ctx, std::string_view host, int port,
                    const ListenerOptions& options, Listener** out) {
   *out = nullptr;
@@ -285,11 +310,18 @@ int Listener::open(LoopContext* ctx, std::string_view host, int port,
   }
   Listener* l = new (std::nothrow) Listener(ctx, options);
   if (l == nullptr) return UV_ENOMEM;
-  uv_tcp_init(ctx->loop(), &l->tcp_);  // cannot fail on an initialised loop
+  // With reuse_port the socket is made first, to set SO_REUSEPORT before bind.
+  int err = options.reuse_port ? uv_tcp_init_ex(ctx->loop(), &l->tcp_, addr.ss_family)
+                               : uv_tcp_init(ctx->loop(), &l->tcp_);
+  if (err != 0) {
+    delete l;
+    return err;
+  }
   uv_timer_init(ctx->loop(), &l->timer_);
   uv_unref(reinterpret_cast<uv_handle_t*>(&l->timer_));  // pendings keep the loop alive
   l->handles_ = 2;
-  int err = uv_tcp_bind(&l->tcp_, reinterpret_cast<const sockaddr*>(&addr), 0);
+  if (options.reuse_port) err = setReusePort(&l->tcp_);
+  if (err == 0) err = uv_tcp_bind(&l->tcp_, reinterpret_cast<const sockaddr*>(&addr), 0);
   if (err == 0) {
     err = uv_listen(reinterpret_cast<uv_stream_t*>(&l->tcp_), options.backlog, connectionCb);
   }
@@ -324,6 +356,13 @@ int Listener::address(std::string* host, int* port) const {
   }
   host->assign(name);
   return 0;
+}
+
+void Listener::setRef(bool ref) {
+  if (closed_) return;
+  auto* h = reinterpret_cast<uv_handle_t*>(&tcp_);
+  if (ref) uv_ref(h);
+  else uv_unref(h);
 }
 
 void Listener::close() {

@@ -35,6 +35,9 @@ struct ListenerOptions {
   size_t max_head_bytes = 8192;      // a longer head is answered 431
   uint64_t head_timeout_ms = 10000;  // for the head to arrive, then again for the answer
   size_t max_pending = 4096;         // beyond it, accepted and closed at once
+  // SO_REUSEPORT: several listeners (one per thread or process) bind the
+  // same address and port; the kernel spreads new connections over them.
+  bool reuse_port = false;
 };
 
 // Counters of one listener; `pending` is current, the rest cumulative.
@@ -136,6 +139,9 @@ class Listener final {
   // Stops accepting and closes every pending (unanswered) connection.
   // Idempotent; the listener is unregistered at once.
   void close();
+  // Whether the listening socket keeps the loop alive (it does at first,
+  // as a Node server does); connections being read or answered always do.
+  void setRef(bool ref);
   const ListenerStats& stats() const { return stats_; }
   const ListenerOptions& options() const { return options_; }
 
