@@ -378,6 +378,18 @@ if (onNative) describe('engine core: what the core answers itself', () => {
     expect(client.head?.statusCode).toBe(413);
   });
 
+  test('HEAD: accept() answers the head a GET would get, with no body, and returns a closed stream', async () => {
+    const opened = new Queue<SSEStream>();
+    const server = await start('core', (req) => opened.push(req.accept({ heartbeatMs: 0 })));
+    const client = await connect(server.port, { method: 'HEAD' });
+    const stream = await within(opened.next(), 'the stream');
+    expect(stream.closed).toBe(true);
+    await client.waitForEnd();
+    expect(client.head?.statusCode).toBe(200);
+    expect(client.reader.header('content-type')).toBe('text/event-stream; charset=utf-8');
+    expect(client.reader.bodyLength).toBe(0);
+  });
+
   test('a head not complete within headTimeoutMs: the connection is closed', async () => {
     let seen = 0;
     const server = await start('core', () => {

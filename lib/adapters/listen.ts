@@ -358,6 +358,16 @@ class CoreRequest extends BaseRequest {
     const over = overLimit(address, opts.keys);
     if (over !== undefined) return this.refuse(limitRefusal(over, cors), what);
 
+    if (this.method === 'HEAD') {
+      // The head a GET would get, no stream: a HEAD response has no body.
+      const [names, values] = responseHeaders(headerSource(cors), opts, false, true);
+      this.claim(what);
+      native.respondRequest(this.pendingId, opts.status, STATUS_CODES[opts.status] ?? '', names, values, Buffer.alloc(0));
+      if (what === 'subscribe') return false;
+      const none = new SSEStream(this.lastEventId, null);
+      none.closeNow(new SSEError('SSE_CLOSED', 'a HEAD request gets the response head only, no stream (send events on a GET)'));
+      return none;
+    }
     this.claim(what);
     if (what === 'subscribe') {
       const id = native.open(memberOptions(opts, address));
