@@ -8,6 +8,7 @@
       'native/core/hub.cc',
       'native/core/io/connection.cc',
       'native/core/io/loop_context.cc',
+      'native/core/io/send_ring.cc',
       'native/core/io/write_queue.cc',
       'native/core/parser.cc',
       'native/core/replay_ring.cc',

@@ -1,0 +1,180 @@
+#include "core/io/send_ring.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#ifdef SSE_HAVE_LIBURING
+#include <liburing.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cerrno>
+#include <new>
+#include <type_traits>
+#endif
+
+namespace sse {
+
+namespace {
+// Measured (bench/README.md, "Batched submission with io_uring"): see there
+// before changing it.
+constexpr bool kDefaultOn = false;
+}  // namespace
+
+namespace send_ring {
+bool built() {
+#ifdef SSE_HAVE_LIBURING
+  return true;
+#else
+  return false;
+#endif
+}
+
+bool wanted() {
+  if (!built()) return false;
+  const char* v = std::getenv("SSE_NATIVE_IO_URING");
+  if (v == nullptr || *v == '\0') return kDefaultOn;
+  return std::strcmp(v, "0") != 0 && std::strcmp(v, "false") != 0 && std::strcmp(v, "off") != 0;
+}
+}  // namespace send_ring
+
+#ifdef SSE_HAVE_LIBURING
+
+namespace {
+constexpr unsigned kEntries = 1024;   // sends per io_uring_enter
+constexpr size_t kIovs = 4 * kEntries;  // buffers per io_uring_enter
+static_assert(sizeof(uv_buf_t) == sizeof(iovec) && offsetof(uv_buf_t, base) == offsetof(iovec, iov_base) &&
+                  offsetof(uv_buf_t, len) == offsetof(iovec, iov_len),
+              "uv_buf_t is an iovec on Linux");
+}  // namespace
+
+struct SendRing::Impl {
+  io_uring ring;
+  struct Slot {
+    void* tag;
+    size_t total;
+  };
+  Slot slots[kEntries];
+  msghdr msgs[kEntries];
+  iovec iovs[kIovs];
+  int results[kEntries];
+};
+
+SendRing* SendRing::create() {
+  Impl* impl = new (std::nothrow) Impl;
+  if (impl == nullptr) return nullptr;
+  // One thread submits (the loop's) and nothing needs an interrupt to run
+  // task work: tell the kernel so; SUBMIT_ALL keeps submitting past a send
+  // that fails at submission (it gets its own completion). Older kernels
+  // refuse these flags: then plain.
+  io_uring_params p;
+  std::memset(&p, 0, sizeof(p));
+  // Created disabled: the first submit enables it, from the loop's thread,
+  // which the kernel then takes as the only submitter.
+  p.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER |
+            IORING_SETUP_R_DISABLED;
+  int err = io_uring_queue_init_params(kEntries, &impl->ring, &p);
+  bool disabled = err == 0;
+  if (err == -EINVAL) {
+    std::memset(&p, 0, sizeof(p));
+    err = io_uring_queue_init_params(kEntries, &impl->ring, &p);
+  }
+  if (err != 0) {
+    delete impl;
+    return nullptr;
+  }
+  SendRing* r = new (std::nothrow) SendRing(impl);
+  if (r == nullptr) {
+    io_uring_queue_exit(&impl->ring);
+    delete impl;
+    return nullptr;
+  }
+  r->enabled_ = !disabled;
+  return r;
+}
+
+SendRing::~SendRing() {
+  io_uring_queue_exit(&impl_->ring);
+  delete impl_;
+}
+
+bool SendRing::fits(uint32_t n) const { return count_ < kEntries && iov_used_ + n <= kIovs; }
+
+void SendRing::prepare(int fd, const uv_buf_t* bufs, uint32_t n, size_t total, void* tag) {
+  io_uring_sqe* sqe = io_uring_get_sqe(&impl_->ring);  // never null: count_ < kEntries
+  constexpr int kFlags = MSG_DONTWAIT | MSG_NOSIGNAL;
+  if (n == 1) {
+    io_uring_prep_send(sqe, fd, bufs[0].base, bufs[0].len, kFlags);
+  } else {
+    iovec* iov = impl_->iovs + iov_used_;
+    std::memcpy(iov, bufs, n * sizeof(iovec));
+    iov_used_ += n;
+    msghdr* m = &impl_->msgs[count_];
+    std::memset(m, 0, sizeof(*m));
+    m->msg_iov = iov;
+    m->msg_iovlen = n;
+    io_uring_prep_sendmsg(sqe, fd, m, kFlags);
+  }
+  io_uring_sqe_set_data64(sqe, count_);
+  impl_->slots[count_] = Impl::Slot{tag, total};
+  ++count_;
+}
+
+bool SendRing::submit(SendRingDone done, void (*fallback)(void*, void*), void* arg,
+                      uint64_t* enters, uint64_t* late) {
+  size_t n = count_;
+  count_ = 0;
+  iov_used_ = 0;
+  if (n == 0) return true;
+  io_uring* ring = &impl_->ring;
+  int submitted = 0;
+  if (!enabled_) {
+    enabled_ = true;
+    submitted = io_uring_enable_rings(ring);
+  }
+  if (submitted == 0) do {
+    submitted = io_uring_submit(ring);
+  } while (submitted == -EINTR);
+  ++*enters;
+  size_t taken = submitted < 0 ? 0 : static_cast<size_t>(submitted);
+  if (taken > n) taken = n;
+  // Everything the kernel took completes: reap it all (the sends cannot
+  // block, so waiting for a completion not yet posted is short), then hand
+  // the results over in the order prepared.
+  int* results = impl_->results;
+  for (size_t i = 0; i < taken; ++i) results[i] = -EIO;
+  size_t reaped = 0;
+  while (reaped < taken) {
+    io_uring_cqe* cqe = nullptr;
+    unsigned head, seen = 0;
+    io_uring_for_each_cqe(ring, head, cqe) {
+      uint64_t i = io_uring_cqe_get_data64(cqe);
+      if (i < n) results[i] = cqe->res;
+      ++seen;
+    }
+    io_uring_cq_advance(ring, seen);
+    reaped += seen;
+    if (reaped < taken) {
+      *late += taken - reaped;
+      int err;
+      do {
+        err = io_uring_wait_cqe(ring, &cqe);
+      } while (err == -EINTR);
+      // Cannot happen with sends in flight; those not reaped close (-EIO)
+      // rather than risk a second write behind one still in the kernel.
+      if (err < 0) break;
+    }
+  }
+  for (size_t i = 0; i < taken; ++i) {
+    done(impl_->slots[i].tag, results[i], impl_->slots[i].total, arg);
+  }
+  if (taken == n) return true;
+  // The rest were never submitted; the caller drops the ring (and with it
+  // the unsubmitted entries) and writes them the usual way.
+  for (size_t i = taken; i < n; ++i) fallback(impl_->slots[i].tag, arg);
+  return false;
+}
+
+#endif  // SSE_HAVE_LIBURING
+
+}  // namespace sse
