@@ -3,7 +3,10 @@
 # flush's io_uring (bench/README.md, "Batched submission with io_uring"):
 # system calls per delivery (perf stat on syscall tracepoints) and the
 # server's CPU samples by layer (perf record, classified by symbol).
-#   bash bench/uring-profile.sh uring|writev|floor [subs=1000] [events=2000] [outdir]
+#   bash bench/uring-profile.sh uring|writev|floor [subs=1000] [events=2000] [outdir] [stat|record]
+# stat counts system calls (tracepoints, which slow every call a little);
+# record samples the CPU without them (a separate run: default both, one
+# after the other).
 # Server pinned to CPU 0, the load generator (out/bench/bench/load/sse_load,
 # built by bench/run.mjs) to CPU 1. Needs perf and root (tracepoints).
 # Every process started here is stopped here, by pid.
@@ -13,6 +16,11 @@ mode=$1
 subs=${2:-1000}
 events=${3:-2000}
 out=${4:-/tmp/uring-profile}
+what=${5:-both}
+if [ "$what" = both ]; then
+  bash "$0" "$mode" "$subs" "$events" "$out" stat && bash "$0" "$mode" "$subs" "$events" "$out" record
+  exit
+fi
 mkdir -p "$out"
 tag="$mode-$subs"
 gen=out/bench/bench/load/sse_load
@@ -45,20 +53,24 @@ pids+=("$gpid")
 for _ in $(seq 600); do grep -q READY "$out/$tag.gen.err" && break; sleep 0.1; done
 sleep 1
 stat=$out/$tag.stat
-perf stat -x, -o "$stat" -e task-clock,raw_syscalls:sys_enter,syscalls:sys_enter_io_uring_enter,syscalls:sys_enter_writev,syscalls:sys_enter_write,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_epoll_pwait,syscalls:sys_enter_sendmsg,syscalls:sys_enter_sendto -p "$spid" &
-ppid1=$!
-pids+=("$ppid1")
-perf record -q -F 4999 -o "$out/$tag.data" -p "$spid" 2>/dev/null &
-ppid2=$!
-pids+=("$ppid2")
+if [ "$what" = stat ]; then
+  perf stat -x, -o "$stat" -e task-clock,raw_syscalls:sys_enter,syscalls:sys_enter_io_uring_enter,syscalls:sys_enter_writev,syscalls:sys_enter_write,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_epoll_pwait,syscalls:sys_enter_sendmsg,syscalls:sys_enter_sendto -p "$spid" &
+else
+  perf record -q -F 4999 ${PERF_CALLGRAPH:+-g} -o "$out/$tag.data" -p "$spid" 2>/dev/null &
+fi
+ppid=$!
+pids+=("$ppid")
 sleep 0.5
 curl -s "http://127.0.0.1:$port/publish?n=$events&bytes=64&mode=turn" >/dev/null
 wait "$gpid"
-kill -INT "$ppid1" "$ppid2" 2>/dev/null
-wait "$ppid1" "$ppid2" 2>/dev/null
+kill -INT "$ppid" 2>/dev/null
+wait "$ppid" 2>/dev/null
 deliveries=$(grep -o '"events":[0-9]*' "$out/$tag.gen.out" | tail -1 | cut -d: -f2)
-echo "== $tag: $deliveries deliveries"
-awk -F, -v d="$deliveries" '$1 ~ /^[0-9.]+$/ { printf "%-40s %14s  per delivery %.4f\n", $3, $1, $1 / d }' "$stat"
+echo "== $tag $what: $deliveries deliveries"
+if [ "$what" = stat ]; then
+  awk -F, -v d="$deliveries" '$1 ~ /^[0-9.]+$/ { printf "%-40s %14s  per delivery %.4f\n", $3, $1, $1 / d }' "$stat"
+  exit
+fi
 # CPU samples by layer (kernel symbols; user code lumped as "user").
 perf report -i "$out/$tag.data" --stdio --sort sym --percent-limit 0 2>/dev/null |
   awk '/^ +[0-9.]+%/ { pct = $1; sub("%", "", pct); sym = $NF; k = ($2 == "[k]");
