@@ -128,6 +128,22 @@ TEST_F(RingTest, ResetPeerClosesWithTheSendsError) {
   EXPECT_TRUE(st == UV_ECONNRESET || st == UV_EPIPE) << uv_err_name(st);
 }
 
+TEST_F(RingTest, OnUnlessTurnedOff) {
+  const char* old = std::getenv("SSE_NATIVE_IO_URING");
+  std::string saved = old == nullptr ? "" : old;
+  unsetenv("SSE_NATIVE_IO_URING");
+  EXPECT_EQ(send_ring::wanted(), send_ring::built());  // the default: on
+  for (const char* off : {"0", "false", "off"}) {
+    setenv("SSE_NATIVE_IO_URING", off, 1);
+    EXPECT_FALSE(send_ring::wanted()) << off;
+  }
+  if (old == nullptr) {
+    unsetenv("SSE_NATIVE_IO_URING");
+  } else {
+    setenv("SSE_NATIVE_IO_URING", saved.c_str(), 1);
+  }
+}
+
 TEST_F(RingTest, ZeroTurnsItOff) {
   recreate("0");
   EXPECT_FALSE(ctx_->batching());

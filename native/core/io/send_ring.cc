@@ -16,9 +16,9 @@
 namespace sse {
 
 namespace {
-// Measured (bench/README.md, "Batched submission with io_uring"): see there
-// before changing it.
-constexpr bool kDefaultOn = false;
+// On: measured not slower than writev, and faster at 1 000 and 10 000
+// subscribers (bench/README.md, "Batched submission with io_uring").
+constexpr bool kDefaultOn = true;
 }  // namespace
 
 namespace send_ring {

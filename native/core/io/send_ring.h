@@ -12,9 +12,9 @@
 // then handled as a uv_try_write result would be (Connection::ringDone).
 // This ring is private: it never touches libuv's own ring (file operations).
 //
-// Run time: SSE_NATIVE_IO_URING=0 turns it off, =1 on; unset, the default
-// below. When io_uring_queue_init fails (old kernel, seccomp,
-// kernel.io_uring_disabled) the flush uses uv_try_write as without it.
+// Run time: on unless SSE_NATIVE_IO_URING=0 (or false/off). When
+// io_uring_queue_init fails (old kernel, seccomp, kernel.io_uring_disabled)
+// the flush uses uv_try_write as without it.
 #ifndef SSE_CORE_IO_SEND_RING_H_
 #define SSE_CORE_IO_SEND_RING_H_
 
