@@ -2,7 +2,8 @@
 # Where a one-per-turn fan-out's server CPU goes, with and without the
 # flush's io_uring (bench/README.md, "Batched submission with io_uring"):
 # system calls per delivery (perf stat on syscall tracepoints) and the
-# server's CPU samples by layer (perf record, classified by symbol).
+# server's CPU by layer (perf record -g, inclusive shares of tcp_sendmsg,
+# the system call entry and io_uring_enter).
 #   bash bench/uring-profile.sh uring|writev|floor [subs=1000] [events=2000] [outdir] [stat|record]
 # stat counts system calls (tracepoints, which slow every call a little);
 # record samples the CPU without them (a separate run: default both, one
@@ -56,7 +57,7 @@ stat=$out/$tag.stat
 if [ "$what" = stat ]; then
   perf stat -x, -o "$stat" -e task-clock,raw_syscalls:sys_enter,syscalls:sys_enter_io_uring_enter,syscalls:sys_enter_writev,syscalls:sys_enter_write,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_epoll_pwait,syscalls:sys_enter_sendmsg,syscalls:sys_enter_sendto -p "$spid" &
 else
-  perf record -q -F 4999 ${PERF_CALLGRAPH:+-g} -o "$out/$tag.data" -p "$spid" 2>/dev/null &
+  perf record -q -F 4999 -g -o "$out/$tag.data" -p "$spid" 2>/dev/null &
 fi
 ppid=$!
 pids+=("$ppid")
@@ -71,13 +72,23 @@ if [ "$what" = stat ]; then
   awk -F, -v d="$deliveries" '$1 ~ /^[0-9.]+$/ { printf "%-40s %14s  per delivery %.4f\n", $3, $1, $1 / d }' "$stat"
   exit
 fi
-# CPU samples by layer (kernel symbols; user code lumped as "user").
-perf report -i "$out/$tag.data" --stdio --sort sym --percent-limit 0 2>/dev/null |
-  awk '/^ +[0-9.]+%/ { pct = $1; sub("%", "", pct); sym = $NF; k = ($2 == "[k]");
-      if (!k) layer = "user (node/V8/addon/libc)";
-      else if (sym ~ /io_uring|io_issue|io_submit|io_send|io_req|io_cq|io_fill|io_free|__io_|io_import|io_sendmsg|io_setup/) layer = "kernel: io_uring";
-      else if (sym ~ /^(entry_SYSCALL|do_syscall|syscall_|__x64_sys|x64_sys_call|__do_sys|ksys_|__sys_|sock_write_iter|do_iter|vfs_write|do_writev|fdget|__fget|fput|__fdget|security_|apparmor|rw_verify|import_iovec|__import_iovec|iovec_from_user|copy_msghdr|___sys_sendmsg|____sys_sendmsg|sendmsg_copy)/) layer = "kernel: system call layer";
-      else if (sym ~ /epoll|ep_|poll|schedule|__schedule|pick_next|finish_task|hrtimer|timerqueue|do_epoll/) layer = "kernel: epoll + scheduling";
-      else if (sym ~ /tcp|inet|ip_|ip6|__ip|skb|sk_|sock_|__sock|netif|net_rx|__netif|dev_|__dev|loopback|napi|process_backlog|nf_|ipv4|validate_xmit|__kfree_skb|kmem|kmalloc|__alloc|page_|memcg|mem_cgroup|copy_|_copy|csum|__copy|rep_movs|memcpy|release_sock|lock_sock|__local_bh|do_softirq|__do_softirq|handle_softirqs|irq_exit|raw_local|_raw_spin|bpf|rcu|eth_|neigh|dst_|fib|__tcp|skb_|__skb|__build_skb|sock_def|sk_stream|__release_sock|__inet|lock_sock_nested)/) layer = "kernel: TCP/IP, loopback delivery, memory";
-      else layer = "kernel: other";
-      sum[layer] += pct } END { for (l in sum) printf "%6.1f %%  %s\n", sum[l], l }' | sort -rn
+# CPU by layer, from call graphs (inclusive shares): the TCP stack
+# (tcp_sendmsg and all below it, including the receiver's side of loopback
+# that runs on the sender's CPU: net_rx_action), the system call or
+# io_uring layer above it, the rest (user code, epoll).
+children() {
+  perf report -i "$out/$tag.data" --children --stdio --sort sym -g none --percent-limit 0 2>/dev/null |
+    awk -v s="$1" '$NF == s { gsub("%", "", $1); print $1; exit }'
+}
+ns=$(perf report -i "$out/$tag.data" --stdio --sort sym 2>/dev/null | sed -n 's/^# Event count (approx.): //p' | head -1)
+tcp=$(children tcp_sendmsg)
+rx=$(children net_rx_action)
+entry=$(children entry_SYSCALL_64_after_hwframe)
+uring=$(children __do_sys_io_uring_enter)
+awk -v ns="$ns" -v d="$deliveries" -v tcp="${tcp:-0}" -v rx="${rx:-0}" -v entry="${entry:-0}" -v uring="${uring:-0}" -v tag="$tag" 'BEGIN {
+  us = ns / d / 1000
+  printf "%s: %.3f us CPU per delivery (samples)\n", tag, us
+  printf "  TCP stack (tcp_sendmsg)        %5.1f %%  %.3f us  (of which the receiver side, net_rx_action: %.3f us)\n", tcp, us * tcp / 100, us * rx / 100
+  printf "  system calls above it          %5.1f %%  %.3f us  (io_uring_enter: %.1f %%)\n", entry - tcp, us * (entry - tcp) / 100, uring
+  printf "  the rest (user, libc, epoll)   %5.1f %%  %.3f us\n", 100 - entry, us * (100 - entry) / 100
+}'
