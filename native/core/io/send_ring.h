@@ -53,14 +53,15 @@ class SendRing {
   // One io_uring_enter for everything prepared, then done(tag, ...) for each
   // in the order prepared. Returns false (after calling fallback(tag, arg)
   // for each send the kernel did not take) when the ring failed: the caller
-  // then stops using it. `late` counts completions that were not posted by
-  // the submit itself (waited for; expected 0).
+  // then stops using it. `late` counts sends not completed by the submit
+  // itself (then cancelled and waited for; expected 0).
   bool submit(SendRingDone done, void (*fallback)(void* tag, void* arg), void* arg,
               uint64_t* enters, uint64_t* late);
 
  private:
   struct Impl;
   explicit SendRing(Impl* impl) : impl_(impl) {}
+  size_t reap(size_t n);
   Impl* impl_;
   size_t count_ = 0;
   size_t iov_used_ = 0;
