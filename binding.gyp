@@ -3,6 +3,19 @@
   'targets': [
     {
       'target_name': 'sse_native',
+      'variables': {
+        # liburing for the io_uring flush: its static library when there is one
+        # (scripts/liburing-gyp.js), else nothing and the addon writes with writev.
+        'sse_liburing%': '<!(node scripts/liburing-gyp.js <(target_arch))',
+      },
+      'conditions': [
+        ['OS=="linux" and sse_liburing!=""', {
+          'defines': ['SSE_HAVE_LIBURING=1'],
+          'libraries': ['<(sse_liburing)'],
+          # Its symbols stay private to the addon (no clash with another copy).
+          'ldflags': ['-Wl,--exclude-libs,liburing.a'],
+        }],
+      ],
       'sources': [
         '<@(sse_core_sources)',
         'native/addon/addon.cc',

@@ -51,7 +51,13 @@ const SERVERS = {
   // runs nginx pinned to CPU 0 and drives its publisher from CPU 1.
   nchan: 'bench/servers/nchan.mjs',
   'c-floor': FLOOR,
+  // The adopted server with the flush's io_uring forced on or off
+  // (SSE_NATIVE_IO_URING, native/core/io/send_ring.h), for both in one run.
+  'adopted-uring': 'bench/servers/sse-native-adopted.mjs',
+  'adopted-writev': 'bench/servers/sse-native-adopted.mjs',
 };
+// Environment of a server id, put before its command.
+const SERVER_ENV = { 'adopted-uring': ['SSE_NATIVE_IO_URING=1'], 'adopted-writev': ['SSE_NATIVE_IO_URING=0'] };
 // --baseline DIR: another checkout's servers in the same run (before/after
 // figures of a change: `git worktree add DIR <commit> && (cd DIR && npm ci)`).
 const BASELINE = opt('baseline', null);
@@ -92,6 +98,8 @@ const FULL_MATRIX = [
 const METRICS = {
   fanout: [
     ['cpu_s_per_M', 'server CPU s / M deliveries', true],
+    ['user_s_per_M', 'of which user', true],
+    ['sys_s_per_M', 'of which kernel', true],
     ['deliveries_per_s', 'deliveries/s', false],
     ['p99_ms', 'p99 latency ms', true],
     ['rss_mb', 'RSS after, MB', true],
@@ -143,15 +151,18 @@ const log = (...a) => console.error('[bench]', ...a);
 // Runs `cmd` under bash with the open-file limit raised and pinned to `cpu`
 // (exec keeps the pid, so the pid is the program's own).
 const ISOLATE = flag('isolate');
-function startPinned(cpu, cmd, args) {
-  return startChild(root, cmd, args, `${ISOLATE ? 'chrt -f 20 ' : ''}taskset -c ${cpu} `);
+function startPinned(cpu, cmd, args, env = []) {
+  const withEnv = env.length ? `env ${env.join(' ')} ` : '';
+  return startChild(root, cmd, args, `${ISOLATE ? 'chrt -f 20 ' : ''}taskset -c ${cpu} ${withEnv}`);
 }
 
 
 
 async function startServer(name) {
   const child =
-    name === 'c-floor' ? startPinned(0, FLOOR, ['0']) : startPinned(0, process.execPath, ['--expose-gc', ...NODE_FLAGS, SERVERS[name], '0']);
+    name === 'c-floor'
+      ? startPinned(0, FLOOR, ['0'])
+      : startPinned(0, process.execPath, ['--expose-gc', ...NODE_FLAGS, SERVERS[name], '0'], SERVER_ENV[name]);
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const port = await new Promise((resolve, reject) => {
@@ -311,6 +322,8 @@ async function fanout(srv, sc) {
   return {
     metrics: {
       cpu_s_per_M: (cpuS / Math.max(1, r.events)) * 1e6,
+      user_s_per_M: ((s1.cpu_user_us - s0.cpu_user_us) / 1e6 / Math.max(1, r.events)) * 1e6,
+      sys_s_per_M: ((s1.cpu_sys_us - s0.cpu_sys_us) / 1e6 / Math.max(1, r.events)) * 1e6,
       deliveries_per_s: r.events_per_s,
       events_per_s: r.events_per_s,
       p99_ms: r.lat_ms.p99,

@@ -99,6 +99,9 @@ function stage() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sse-native-prebuild-'));
   fs.copyFileSync(path.join(root, 'binding.gyp'), path.join(dir, 'binding.gyp'));
   fs.copyFileSync(path.join(root, 'package.json'), path.join(dir, 'package.json'));
+  // binding.gyp runs it to find liburing (the io_uring flush).
+  fs.mkdirSync(path.join(dir, 'scripts'));
+  fs.copyFileSync(path.join(root, 'scripts/liburing-gyp.js'), path.join(dir, 'scripts/liburing-gyp.js'));
   fs.cpSync(path.join(root, 'native'), path.join(dir, 'native'), {
     recursive: true,
     filter: (src) => !/\/native\/(?:build|out)(?:\/|$)/.test(src),

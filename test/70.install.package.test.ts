@@ -60,6 +60,7 @@ test('ships the runtime, the ESM entries and their types, source maps, LICENSE a
     'dist/native/load.js',
     'scripts/install.js',
     'scripts/build-addon.js',
+    'scripts/liburing-gyp.js', // binding.gyp runs it
   ]) {
     expect({ f, shipped: files.includes(f) }).toEqual({ f, shipped: true });
   }

@@ -10,6 +10,7 @@
       'native/core/io/connection.cc',
       'native/core/io/listener.cc',
       'native/core/io/loop_context.cc',
+      'native/core/io/send_ring.cc',
       'native/core/io/write_queue.cc',
       'native/core/parser.cc',
       'native/core/replay_ring.cc',

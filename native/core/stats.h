@@ -44,6 +44,12 @@ struct LoopStats {
   uint64_t slow_consumer_closes = 0;  // connections closed under kClose
   uint64_t try_writes = 0;            // uv_try_write calls (one writev each)
   uint64_t queued_writes = 0;         // uv_write calls (kernel was full)
+  // io_uring (send_ring.h): sends submitted through the ring (each also
+  // counts in try_writes), io_uring_enter calls for them, and completions
+  // not posted by the submit itself (waited for; expected 0).
+  uint64_t ring_sends = 0;
+  uint64_t ring_enters = 0;
+  uint64_t ring_late = 0;
   uint64_t handoffs = 0;              // buffers handed to the embedder (external members)
   uint64_t notification_batches = 0;  // onNotifications calls
   uint64_t events_sent = 0;           // event frames queued on connections

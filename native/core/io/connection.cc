@@ -528,10 +528,18 @@ void Connection::flushNow() {
     handOff();
     return;
   }
+  if (ring_pending_) return;  // its send is in the ring: ringDone follows
   if (write_req_ != nullptr) {  // writeCb marks us dirty again
     if (state_ == State::kOpen) judge();
     return;
   }
+  writeNow();
+  afterWrite();
+}
+
+// Writes with uv_try_write until the queue is empty, the kernel refuses
+// bytes (the rest goes to writeRest) or the write fails (closed).
+void Connection::writeNow() {
   while (!queue_.empty()) {
     uv_buf_t bufs[kMaxIov];
     size_t total;
@@ -539,27 +547,59 @@ void Connection::flushNow() {
     SSE_TRACE_DECL(t_write);
     int r = uv_try_write(reinterpret_cast<uv_stream_t*>(&tcp_), bufs, n);
     SSE_TRACE_WRITE(t_write);
-    ++ctx_->stats_.try_writes;
-    if (r == UV_EAGAIN) r = 0;
-    if (r < 0) {
-      closeWith(false, r);
-      return;
-    }
-    if (r > 0) progress();
-    ctx_->stats_.bytes_written += static_cast<size_t>(r);
-    bytes_ += static_cast<size_t>(r);
-    queue_.consume(static_cast<size_t>(r));
-    if (static_cast<size_t>(r) < total) {
-      writeRest();
-      break;
-    }
+    if (!wrote(r, total)) return;
   }
+}
+
+// One write attempt of `total` bytes returned `r` (bytes taken, or a
+// negative UV_E* code): true when all were taken and more may be written.
+bool Connection::wrote(int r, size_t total) {
+  ++ctx_->stats_.try_writes;
+  if (r == UV_EAGAIN) r = 0;
+  if (r < 0) {
+    closeWith(false, r);
+    return false;
+  }
+  if (r > 0) progress();
+  ctx_->stats_.bytes_written += static_cast<size_t>(r);
+  bytes_ += static_cast<size_t>(r);
+  queue_.consume(static_cast<size_t>(r));
+  if (static_cast<size_t>(r) < total) {
+    writeRest();
+    return false;
+  }
+  return true;
+}
+
+void Connection::afterWrite() {
   if (state_ == State::kOpen) judge();
   if (state_ == State::kOpen) {
     maybeDrain();
   } else if (state_ == State::kDraining && queue_.allInflight()) {
     startShutdown();  // libuv runs it after the write in flight
   }
+}
+
+// The batched flush (LoopContext::flushDirty with a SendRing): a member
+// whose flushNow would write now gives its first writev to the ring
+// instead; ringDone then does what flushNow does with its result.
+bool Connection::ringWants() const {
+  return kind_ == MemberKind::kSocket && (state_ == State::kOpen || state_ == State::kDraining) &&
+         write_req_ == nullptr && !ring_pending_ && !queue_.empty();
+}
+
+void Connection::ringDone(int result, size_t total) {
+  ring_pending_ = false;
+  // Only this member closes itself, and not while its send was out.
+  if (state_ != State::kOpen && state_ != State::kDraining) return;
+  if (wrote(result, total)) writeNow();  // more than one writev's worth
+  afterWrite();
+}
+
+// The ring could not take it: the usual way.
+void Connection::ringFallback() {
+  ring_pending_ = false;
+  flushNow();
 }
 
 // External: what is queued goes to the embedder as one buffer (a share of

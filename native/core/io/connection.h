@@ -157,6 +157,12 @@ class Connection final : public HubMember {
   int openSocket(int fd);
   void startShutdown();
   void flushNow();
+  void writeNow();
+  bool wrote(int r, size_t total);
+  void afterWrite();
+  bool ringWants() const;
+  void ringDone(int result, size_t total);
+  void ringFallback();
   void handOff();
   void writeRest();
   void maybeDrain();
@@ -202,6 +208,7 @@ class Connection final : public HubMember {
   MemberKind kind_;
   SlowConsumerPolicy policy_;
   bool dirty_ = false;
+  bool ring_pending_ = false;  // a send of its queue is in the loop's SendRing
   bool want_drain_ = false;    // a send returned kBackpressure or kDropped
   bool progressed_ = false;    // bytes taken since the last judgement
   bool stalled_ = false;       // kDrop: judged slow, sends dropped until progress

@@ -8,6 +8,7 @@
 #include "core/io/connection.h"
 #include "core/io/flush_trace.h"
 #include "core/io/listener.h"
+#include "core/io/send_ring.h"
 
 namespace sse {
 
@@ -55,6 +56,9 @@ LoopContext* LoopContext::create(uv_loop_t* loop, LoopObserver* observer) {
     return nullptr;
   }
   ctx->keepalive_ = BufferRef(keepalive);
+#ifdef SSE_HAVE_LIBURING
+  if (send_ring::wanted()) ctx->ring_ = SendRing::create();  // null: writev
+#endif
   std::lock_guard<std::mutex> lock(busMutex());
   bus().push_back(ctx);
   return ctx;
@@ -166,7 +170,11 @@ LoopContext::LoopContext(uv_loop_t* loop, LoopObserver* observer)
   uv_unref(reinterpret_cast<uv_handle_t*>(&async_));
 }
 
-LoopContext::~LoopContext() = default;
+LoopContext::~LoopContext() {
+#ifdef SSE_HAVE_LIBURING
+  delete ring_;
+#endif
+}
 
 // Over a copy: closing a member with no handle unlinks it at once.
 void LoopContext::closeAll(bool graceful) {
@@ -352,6 +360,12 @@ void LoopContext::noteTimings(uint64_t heartbeat_ms, uint64_t idle_ms,
 }
 
 void LoopContext::flushDirty() {
+#ifdef SSE_HAVE_LIBURING
+  if (ring_ != nullptr) {
+    flushDirtyRing();
+    return;
+  }
+#endif
   Connection* list = std::exchange(dirty_, nullptr);
   while (list != nullptr) {
     Connection* c = list;
@@ -362,6 +376,64 @@ void LoopContext::flushDirty() {
     c->flushNow();
   }
 }
+
+#ifdef SSE_HAVE_LIBURING
+// As above, but each socket member that would write now has its send
+// prepared in the ring instead; one io_uring_enter submits them all (a
+// batch per kEntries members) and each result goes back to its member.
+// The others (external, a write in flight, draining with nothing left) are
+// flushed on the spot: none of that touches another member, so a member
+// whose send is in the ring stays as it was until its result.
+void LoopContext::flushDirtyRing() {
+  Connection* list = std::exchange(dirty_, nullptr);
+  while (list != nullptr) {
+    Connection* c = list;
+    list = c->next_dirty_;
+    c->next_dirty_ = nullptr;
+    c->dirty_ = false;
+    SSE_TRACE_MEMBER();
+    if (ring_ == nullptr || !c->ringWants()) {
+      c->flushNow();
+      continue;
+    }
+    uv_buf_t bufs[Connection::kMaxIov];
+    size_t total;
+    uint32_t n = c->queue_.fill(bufs, Connection::kMaxIov, &total);
+    if (!ring_->fits(n)) submitRing();
+    if (ring_ == nullptr) {
+      c->flushNow();
+      continue;
+    }
+    uv_os_fd_t fd;
+    if (uv_fileno(reinterpret_cast<uv_handle_t*>(&c->tcp_), &fd) != 0) {
+      c->flushNow();
+      continue;
+    }
+    c->ring_pending_ = true;
+    ring_->prepare(fd, bufs, n, total, c);
+  }
+  submitRing();
+}
+
+void LoopContext::submitRing() {
+  if (ring_ == nullptr || ring_->prepared() == 0) return;
+  stats_.ring_sends += ring_->prepared();
+  SSE_TRACE_DECL(t_write);
+  bool ok = ring_->submit(
+      [](void* tag, int result, size_t total, void*) {
+        static_cast<Connection*>(tag)->ringDone(result, total);
+      },
+      [](void* tag, void*) { static_cast<Connection*>(tag)->ringFallback(); }, nullptr,
+      &stats_.ring_enters, &stats_.ring_late);
+  SSE_TRACE_WRITE(t_write);
+  if (!ok) {
+    // The kernel refused the ring (e.g. a seccomp filter on io_uring_enter):
+    // from now on the flush writes as without it.
+    delete ring_;
+    ring_ = nullptr;
+  }
+}
+#endif
 
 void LoopContext::deliver() {
   if (pending_.empty()) return;

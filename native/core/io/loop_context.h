@@ -34,6 +34,7 @@ namespace sse {
 class Connection;
 class Listener;
 class Pending;
+class SendRing;
 
 // One event for the embedder; `connection` stays valid until onNotifications
 // returns, and for kClose it is freed right after.
@@ -130,6 +131,8 @@ class LoopContext final : private HubHost {
   // make progress across one (see Connection::judge).
   uint64_t polls() const { return polls_; }
   const LoopStats& stats() const { return stats_; }
+  // True when the flush submits its sends through io_uring (send_ring.h).
+  bool batching() const { return ring_ != nullptr; }
   Hub& hub() { return hub_; }
   // Timer period in ms (the heartbeat/timeout granularity).
   uint64_t tickMs() const { return tick_ms_; }
@@ -177,6 +180,10 @@ class LoopContext final : private HubHost {
 
   void wake();
   void flushDirty();
+#ifdef SSE_HAVE_LIBURING
+  void flushDirtyRing();
+  void submitRing();
+#endif
   void deliver();
   void startTimer();
 
@@ -217,6 +224,9 @@ class LoopContext final : private HubHost {
   std::vector<HubMember*> scratch_functions_;
   BufferRef keepalive_;  // ": keepalive\n\n", shared by every heartbeat
   LoopStats stats_;
+  // The batched flush's io_uring (send_ring.h) when wanted and available;
+  // null otherwise.
+  SendRing* ring_ = nullptr;
   ConnectionLimits limits_;
   // Open streams per client address; keys are stable (node-based map), so
   // a connection keeps a pointer to its own.
