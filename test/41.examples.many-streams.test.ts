@@ -2,23 +2,12 @@
 // port (reusePort), each with the core's listener; the main thread's ticks
 // reach clients of both threads, and SIGTERM ends it all.
 import { spawn } from 'node:child_process';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { EventSource } from '../lib/node-client';
+import { freePort } from './helpers/server';
 
 const ROOT = path.resolve(__dirname, '..');
 const BOUND_MS = 15_000;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function tick(url: string): Promise<{ id: string; n: number }> {
   const es = new EventSource(url);

@@ -16,12 +16,12 @@
 // Also `npm run test:next`. Needs the npm registry or a warm npm cache.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { EventSource, fetchEventSource } from '../lib/node-client';
 import { haveChromium, launchChromium } from './browser/chromium';
+import { freePort } from './helpers/server';
 
 const ROOT = path.resolve(__dirname, '..');
 const APP_SRC = path.join(ROOT, 'examples', 'next');
@@ -48,18 +48,6 @@ function run(cmd: string, args: string[], cwd: string, ms: number): Promise<stri
       started.delete(child);
       if (code === 0) resolve(out);
       else reject(new Error(`${cmd} ${args.join(' ')} failed (${signal ?? code}) in ${cwd}:\n${out.slice(-4000)}`));
-    });
-  });
-}
-
-/** A port nobody listens on now (127.0.0.1). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
     });
   });
 }

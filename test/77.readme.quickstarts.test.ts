@@ -6,9 +6,9 @@
 // and runs.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { EventSource } from '../lib/node-client';
+import { freePort } from './helpers/server';
 
 const ROOT = path.resolve(__dirname, '..');
 const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
@@ -21,17 +21,6 @@ function block(title: string, lang: string): string {
   const open = README.indexOf('```' + lang + '\n', at);
   const close = README.indexOf('\n```', open + 4);
   return README.slice(open + lang.length + 4, close + 1);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 let dir: string;

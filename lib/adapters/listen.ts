@@ -268,18 +268,17 @@ function headerRecord(head: readonly (string | number)[], from: number): Record<
 }
 
 abstract class BaseRequest implements SSERequest {
-  abstract readonly method: string;
-  abstract readonly url: string;
-  abstract readonly httpVersion: string;
-  abstract readonly headers: Readonly<Record<string, string>>;
-  abstract readonly remoteAddress: string;
-  abstract readonly remotePort: number;
   answered = false;
-  protected readonly defaults: SSEStreamOptions;
 
-  constructor(defaults: SSEStreamOptions) {
-    this.defaults = defaults;
-  }
+  constructor(
+    protected readonly defaults: SSEStreamOptions,
+    readonly method: string,
+    readonly url: string,
+    readonly httpVersion: string,
+    readonly headers: Readonly<Record<string, string>>,
+    readonly remoteAddress: string,
+    readonly remotePort: number,
+  ) {}
 
   get lastEventId(): string | undefined {
     return requestLastEventId(this.headers['last-event-id'], this.url);
@@ -303,23 +302,11 @@ abstract class BaseRequest implements SSERequest {
 }
 
 class CoreRequest extends BaseRequest {
-  readonly method: string;
-  readonly url: string;
-  readonly httpVersion: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly remoteAddress: string;
-  readonly remotePort: number;
   private readonly pendingId: number;
 
   constructor(pendingId: number, head: [string, string, number, string, number, number, ...string[]], defaults: SSEStreamOptions) {
-    super(defaults);
+    super(defaults, head[0], head[1], head[2] === 0 ? '1.0' : '1.1', headerRecord(head, 6), head[3], head[4]);
     this.pendingId = pendingId;
-    this.method = head[0];
-    this.url = head[1];
-    this.httpVersion = head[2] === 0 ? '1.0' : '1.1';
-    this.remoteAddress = head[3];
-    this.remotePort = head[4];
-    this.headers = headerRecord(head, 6);
   }
 
   accept<E extends EventMap = EventMap>(options?: SSEStreamOptions): SSEStream<E> {
@@ -477,25 +464,13 @@ function plainResponse(status: number, body: string | Uint8Array, headers: Recor
 // The node:http engine: the same API over createSSEStream.
 
 class NodeRequest extends BaseRequest {
-  readonly method: string;
-  readonly url: string;
-  readonly httpVersion: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly remoteAddress: string;
-  readonly remotePort: number;
   private readonly req: IncomingMessage;
   private readonly res: ServerResponse;
 
   constructor(req: IncomingMessage, res: ServerResponse, defaults: SSEStreamOptions) {
-    super(defaults);
+    super(defaults, req.method ?? 'GET', req.url ?? '/', req.httpVersion, headerRecord(req.rawHeaders, 0), req.socket.remoteAddress ?? '', req.socket.remotePort ?? 0);
     this.req = req;
     this.res = res;
-    this.method = req.method ?? 'GET';
-    this.url = req.url ?? '/';
-    this.httpVersion = req.httpVersion;
-    this.remoteAddress = req.socket.remoteAddress ?? '';
-    this.remotePort = req.socket.remotePort ?? 0;
-    this.headers = headerRecord(req.rawHeaders, 0);
   }
 
   accept<E extends EventMap = EventMap>(options?: SSEStreamOptions): SSEStream<E> {

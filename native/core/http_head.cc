@@ -1,27 +1,8 @@
 #include "core/http_head.h"
+#include "core/http_token.h"
 
 namespace sse {
 namespace {
-
-// RFC 9110 tchar.
-bool isTokenChar(unsigned char c) {
-  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
-  }
-}
-
-bool isToken(std::string_view s) {
-  if (s.empty()) return false;
-  for (unsigned char c : s) {
-    if (!isTokenChar(c)) return false;
-  }
-  return true;
-}
 
 // RFC 9110 field-value and reason-phrase bytes are HTAB, SP, VCHAR and
 // obs-text: any other control byte makes Node's llhttp (and other strict

@@ -1,27 +1,8 @@
 #include "core/http_request.h"
+#include "core/http_token.h"
 
 namespace sse {
 namespace {
-
-// RFC 9110 tchar.
-bool isTokenChar(unsigned char c) {
-  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
-  }
-}
-
-bool isToken(std::string_view s) {
-  if (s.empty()) return false;
-  for (unsigned char c : s) {
-    if (!isTokenChar(c)) return false;
-  }
-  return true;
-}
 
 // A request-target byte: visible ASCII or obs-text (no SP, no CTL, no DEL).
 bool isTargetChar(unsigned char c) { return c > 0x20 && c != 0x7F; }

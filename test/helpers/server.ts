@@ -461,3 +461,15 @@ export function countCloses(stream: SSEStream): { count: () => number } {
   stream.on('close', () => n++);
   return { count: () => n };
 }
+
+/** A port nobody listens on now (127.0.0.1), for a server started in a child process. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
