@@ -229,7 +229,7 @@ describe.each(ENGINES)('engine %s', (engine) => {
     await eventually(() => getConnectionCount(key) === 0, 'the member to leave the key');
   });
 
-  test('subscribe() without a key is an error naming the fix; closeAll() ends subscribed streams', async () => {
+  test('subscribe() without a key is an error naming the fix; closeAll(final) ends subscribed streams after their queue and the final event', async () => {
     const errors = new Queue<unknown>();
     const key = `listen:sub2:${engine}`;
     const server = await start(engine, (req) => {
@@ -250,9 +250,13 @@ describe.each(ENGINES)('engine %s', (engine) => {
     const client = await connect(server.port);
     await client.waitForHead();
     await eventually(() => getConnectionCount(key) === 1, 'the member');
-    await closeAll();
+    for (let i = 0; i < 50; i++) broadcast(key, 'message', `e${i}`);
+    // Resolves once the member closed, after its queue and the final event.
+    await closeAll({ event: 'bye', data: 'shutdown' });
+    expect(getConnectionCount(key)).toBe(0);
     await client.waitForEnd();
-    await eventually(() => getConnectionCount(key) === 0, 'the member to be closed');
+    expect(client.events.map((e) => e.data)).toEqual([...Array.from({ length: 50 }, (_, i) => `e${i}`), 'shutdown']);
+    expect(client.events[50].event).toBe('bye');
   });
 
   test('subscribe() refused by an option answers its status and returns false', async () => {

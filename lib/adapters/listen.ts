@@ -19,7 +19,7 @@ import type { ListenerStats, MemberOptions } from '../native/binding-types';
 import type { EventMap } from '../native/encoder';
 import { resolveOptions, type ResolvedOptions, type SSEStreamOptions } from '../stream/options';
 import { authorizeNow, clientAddress, isRefusal, originHeaders, type Refusal } from '../stream/access';
-import { SSEStream, kClientGone, routeRequests } from '../stream/stream';
+import { SSEStream, kClientGone, routeRequests, trackMember } from '../stream/stream';
 import { responseHeaders, type Res } from './adopt';
 import { createSSEStream, limitRefusal, rateRefusal, requestLastEventId } from './node';
 
@@ -362,6 +362,7 @@ class CoreRequest extends BaseRequest {
         native.close(id, false);
         return false;
       }
+      trackMember(id);
       if (opts.retry !== undefined) native.send(id, undefined, undefined, undefined, opts.retry, undefined);
       const lastId = opts.resume ? this.lastEventId || undefined : undefined;
       let open = true;

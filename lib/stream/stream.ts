@@ -365,6 +365,16 @@ export function watchPressure(fn: () => void): () => void {
   return () => pressureWatchers.delete(fn);
 }
 
+// Members with no SSEStream (listenSSE's req.subscribe()): their ids, so
+// closeAll() reaches them too, and who waits for them to close.
+const handleless = new Set<number>();
+const handlelessClosed = new Set<() => void>();
+
+/** @internal A member with no SSEStream opened (closeAll() sends it the final message and waits for it). */
+export function trackMember(id: number): void {
+  handleless.add(id);
+}
+
 // The core's listener (listenSSE) reports a request whose head it read:
 // [pendingId, Notify.REQUEST, listenerId]. Pending ids are not member ids.
 let onRequest: ((pendingId: number, listenerId: number) => void) | undefined;
@@ -403,7 +413,13 @@ function onNotify(records: Int32Array, n: number, buffers: Buffer[]): void {
     // must never reach a stream (and any other unknown kind is skipped).
     if (kind !== N.DATA && kind !== N.CLOSE && kind !== N.DRAIN) continue;
     const stream = streams.get(records[i * 3]);
-    if (stream === undefined) continue;
+    if (stream === undefined) {
+      if (kind === N.CLOSE && handleless.delete(records[i * 3])) {
+        eased = true;
+        for (const fn of [...handlelessClosed]) fn();
+      }
+      continue;
+    }
     try {
       if (kind === N.DATA) {
         if (stream.deliver(buffers[records[i * 3 + 2]])) records[i * 3 + 1] = N.DATA_ACCEPTED;
@@ -457,21 +473,33 @@ export function closeAll(finalMsg?: SSEMessage, options: { timeoutMs?: number } 
     s.close();
     s.flush();
   }
+  const bare = [...handleless];
+  for (const id of bare) {
+    if (last) native.send(id, last[0], last[1], last[2], last[3], last[4]);
+    native.close(id, true);
+  }
   native.closeAll(true);
   const open = all.filter((s) => !s.closed);
-  if (open.length === 0) return Promise.resolve();
+  if (open.length === 0 && handleless.size === 0) return Promise.resolve();
   return new Promise<void>((resolve) => {
     let left = open.length;
+    const check = () => {
+      if (left !== 0 || bare.some((id) => handleless.has(id))) return;
+      clearTimeout(timer);
+      handlelessClosed.delete(check);
+      resolve();
+    };
     const timer = setTimeout(() => {
       for (const s of open) if (!s.closed) native.close(s.memberId, false);
+      for (const id of bare) if (handleless.has(id)) native.close(id, false);
+      handlelessClosed.delete(check);
       resolve();
     }, timeoutMs);
+    handlelessClosed.add(check);
     for (const s of open) {
       s.once('close', () => {
-        if (--left === 0) {
-          clearTimeout(timer);
-          resolve();
-        }
+        left--;
+        check();
       });
     }
   });
