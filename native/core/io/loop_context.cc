@@ -360,12 +360,6 @@ void LoopContext::noteTimings(uint64_t heartbeat_ms, uint64_t idle_ms,
 }
 
 void LoopContext::flushDirty() {
-#ifdef SSE_HAVE_LIBURING
-  if (ring_ != nullptr) {
-    flushDirtyRing();
-    return;
-  }
-#endif
   Connection* list = std::exchange(dirty_, nullptr);
   while (list != nullptr) {
     Connection* c = list;
@@ -373,46 +367,35 @@ void LoopContext::flushDirty() {
     c->next_dirty_ = nullptr;
     c->dirty_ = false;
     SSE_TRACE_MEMBER();
+#ifdef SSE_HAVE_LIBURING
+    if (ringPrepare(c)) continue;
+#endif
     c->flushNow();
   }
+#ifdef SSE_HAVE_LIBURING
+  submitRing();
+#endif
 }
 
 #ifdef SSE_HAVE_LIBURING
-// As above, but each socket member that would write now has its send
-// prepared in the ring instead; one io_uring_enter submits them all (a
-// batch per kEntries members) and each result goes back to its member.
-// The others (external, a write in flight, draining with nothing left) are
-// flushed on the spot: none of that touches another member, so a member
-// whose send is in the ring stays as it was until its result.
-void LoopContext::flushDirtyRing() {
-  Connection* list = std::exchange(dirty_, nullptr);
-  while (list != nullptr) {
-    Connection* c = list;
-    list = c->next_dirty_;
-    c->next_dirty_ = nullptr;
-    c->dirty_ = false;
-    SSE_TRACE_MEMBER();
-    if (ring_ == nullptr || !c->ringWants()) {
-      c->flushNow();
-      continue;
-    }
-    uv_buf_t bufs[Connection::kMaxIov];
-    size_t total;
-    uint32_t n = c->queue_.fill(bufs, Connection::kMaxIov, &total);
-    if (!ring_->fits(n)) submitRing();
-    if (ring_ == nullptr) {
-      c->flushNow();
-      continue;
-    }
-    uv_os_fd_t fd;
-    if (uv_fileno(reinterpret_cast<uv_handle_t*>(&c->tcp_), &fd) != 0) {
-      c->flushNow();
-      continue;
-    }
-    c->ring_pending_ = true;
-    ring_->prepare(fd, bufs, n, total, c);
-  }
-  submitRing();
+// A socket member that would write now gets its send prepared in the ring
+// instead (true); one io_uring_enter then submits them all (a batch per
+// kEntries members) and each result goes back to its member. The others
+// (no ring, external, a write in flight, draining with nothing left) are
+// flushed on the spot by the caller: none of that touches another member,
+// so a member whose send is in the ring stays as it was until its result.
+bool LoopContext::ringPrepare(Connection* c) {
+  if (ring_ == nullptr || !c->ringWants()) return false;
+  uv_buf_t bufs[Connection::kMaxIov];
+  size_t total;
+  uint32_t n = c->queue_.fill(bufs, Connection::kMaxIov, &total);
+  if (!ring_->fits(n)) submitRing();
+  if (ring_ == nullptr) return false;
+  uv_os_fd_t fd;
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(&c->tcp_), &fd) != 0) return false;
+  c->ring_pending_ = true;
+  ring_->prepare(fd, bufs, n, total, c);
+  return true;
 }
 
 void LoopContext::submitRing() {

@@ -181,7 +181,7 @@ class LoopContext final : private HubHost {
   void wake();
   void flushDirty();
 #ifdef SSE_HAVE_LIBURING
-  void flushDirtyRing();
+  bool ringPrepare(Connection* c);
   void submitRing();
 #endif
   void deliver();
