@@ -12,16 +12,17 @@ import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { SSEError, argTypeError, argValueError, withCode } from '../common/errors';
-import { overLimit, refusalError, takeConnectToken } from '../hub/limits';
+import { refusalError } from '../hub/limits';
 import { joinMember, registerConnection } from '../hub/hub';
 import { C, native } from '../native/binding';
 import type { ListenerStats, MemberOptions } from '../native/binding-types';
 import type { EventMap } from '../native/encoder';
 import { resolveOptions, type ResolvedOptions, type SSEStreamOptions } from '../stream/options';
-import { authorizeNow, clientAddress, isRefusal, originHeaders, type Refusal } from '../stream/access';
+import type { Refusal } from '../stream/access';
 import { SSEStream, kClientGone, routeRequests, trackMember } from '../stream/stream';
 import { responseHeaders, type Res } from './adopt';
-import { createSSEStream, limitRefusal, rateRefusal, requestLastEventId } from './node';
+import { createSSEStream, requestLastEventId } from './node';
+import { admit } from './admit';
 
 /** Options of listenSSE(). */
 export interface SSEServerOptions {
@@ -329,21 +330,18 @@ class CoreRequest extends BaseRequest {
     if (what === 'subscribe' && opts.keys.length === 0) {
       throw argValueError('req.subscribe: `key` is required (a stream with no handle is reached only through its keys); use req.accept() for a stream you send to yourself');
     }
-    // Who may open a stream, in createSSEStream's order: the Origin,
-    // authorize, the connect rate, the limits.
-    const cors = opts.origins === undefined ? undefined : originHeaders(this.headers.origin, opts.origins, opts.credentials);
-    if (isRefusal(cors)) return this.refuse(cors, what);
-    if (opts.authorize !== undefined) {
-      const refusal = authorizeNow(opts.authorize, this, `an async handler: await your check, then call req.${what}()`);
-      if (refusal !== null) return this.refuse({ ...refusal, headers: { ...cors, ...refusal.headers } }, what);
-    }
+    // Who may open a stream, in createSSEStream's order (admit.ts).
     const closing = this.httpVersion === '1.0' || /(^|,)\s*close\s*(,|$)/i.test(this.headers.connection ?? '');
-    const head = headBytes(cors, opts, closing);
-    const address = clientAddress(this.remoteAddress, this.headers['x-forwarded-for'], opts.trust);
-    const wait = takeConnectToken(address);
-    if (wait > 0) return this.refuse(rateRefusal(wait, cors), what);
-    const over = overLimit(address, opts.keys);
-    if (over !== undefined) return this.refuse(limitRefusal(over, cors), what);
+    const admitted = admit(opts, {
+      origin: this.headers.origin,
+      peer: this.remoteAddress,
+      forwardedFor: this.headers['x-forwarded-for'],
+      request: this,
+      asked: undefined,
+      instead: `an async handler: await your check, then call req.${what}()`,
+    }, (cors) => headBytes(cors, opts, closing));
+    if ('refusal' in admitted) return this.refuse(admitted.refusal, what);
+    const { cors, address, prepared: head } = admitted;
 
     if (this.method === 'HEAD') {
       // The head a GET would get, no stream: a HEAD response has no body.

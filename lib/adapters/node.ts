@@ -7,17 +7,18 @@
 // sink once the body ended.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SSEError, argTypeError } from '../common/errors';
-import { limitError, overLimit, rateError, refusalError, retryAfterSeconds, takeConnectToken } from '../hub/limits';
+import { refusalError } from '../hub/limits';
 import { registerConnection } from '../hub/hub';
 import { backend, native } from '../native/binding';
 import type { EventMap } from '../native/encoder';
 import { resolveOptions, type ResolvedOptions, type SSEStreamOptions } from '../stream/options';
-import { askAuthorize, authorizeNow, clientAddress, isRefusal, originHeaders, type Refusal } from '../stream/access';
+import { askAuthorize, isRefusal, originHeaders, type Refusal } from '../stream/access';
 import { ResponseSink } from '../stream/sinks/response';
 import { SSEStream } from '../stream/stream';
 import { adoptableFd, bodyPending, buildHead, responseHeaders, setResponseHeaders, wantsClose, type Head, type Req, type Res } from './adopt';
 import { handOver } from './node-semantics';
 import { usableLastEventId } from './last-event-id';
+import { admit } from './admit';
 import { acceptWebStream, createWebStream, type WebSSEStream, type WebSSEStreamOptions } from './web';
 
 /** Marks a response a stream was created on (and whose socket the core may have adopted). */
@@ -112,26 +113,26 @@ function openStream(req: Req, res: Res, opts: ResolvedOptions, asked: Refusal | 
     gone.closeNow(new SSEError('SSE_CLIENT_GONE', 'the connection is gone (a request pipelined behind an SSE stream, or the client left)'));
     return gone;
   }
-  // Who may open a stream, before anything counts or is written: the
-  // Origin, then authorize, then the connect rate and the limits.
-  const cors = originOf(req, opts);
-  if (isRefusal(cors)) return refuse(req, res, cors);
-  if (opts.authorize !== undefined) {
-    const refusal = asked === undefined ? authorizeNow(opts.authorize, req, '`await acceptSSEStream(...)` with the same arguments (the sse() helper of sse-native/express awaits it)') : asked;
-    if (refusal !== null) return refuse(req, res, { ...refusal, headers: { ...cors, ...refusal.headers } });
-  }
-  if (cors !== undefined) for (const [name, value] of Object.entries(cors)) setCorsHeader(res, name, value);
-  const closing = wantsClose(req);
-  // Validated before anything counts or is written: both sinks refuse the
-  // same headers.
-  const fdOrReason = !opts.adopt ? 'adopt: false' : backend === 'js' ? 'the TypeScript backend' : adoptableFd(req, res);
-  const head = typeof fdOrReason === 'number' ? buildHead(res, opts, closing) : undefined;
-  if (head === undefined) responseHeaders(res, opts, req.httpVersionMajor === 2, closing);
-  const address = clientAddress((req as IncomingMessage).socket?.remoteAddress, req.headers['x-forwarded-for'], opts.trust);
-  const wait = takeConnectToken(address);
-  if (wait > 0) return refuse(req, res, rateRefusal(wait, cors));
-  const over = overLimit(address, opts.keys);
-  if (over !== undefined) return refuse(req, res, limitRefusal(over, cors));
+  // Who may open a stream, before anything counts or is written (admit.ts).
+  const admitted = admit(opts, {
+    origin: typeof req.headers.origin === 'string' ? req.headers.origin : undefined,
+    peer: (req as IncomingMessage).socket?.remoteAddress,
+    forwardedFor: req.headers['x-forwarded-for'],
+    request: req,
+    asked,
+    instead: '`await acceptSSEStream(...)` with the same arguments (the sse() helper of sse-native/express awaits it)',
+  }, (cors): Head | undefined => {
+    if (cors !== undefined) for (const [name, value] of Object.entries(cors)) setCorsHeader(res, name, value);
+    const closing = wantsClose(req);
+    // Validated before anything counts or is written: both sinks refuse the
+    // same headers.
+    const fdOrReason = !opts.adopt ? 'adopt: false' : backend === 'js' ? 'the TypeScript backend' : adoptableFd(req, res);
+    if (typeof fdOrReason === 'number') return buildHead(res, opts, closing);
+    responseHeaders(res, opts, req.httpVersionMajor === 2, closing);
+    return undefined;
+  });
+  if ('refusal' in admitted) return refuse(req, res, admitted.refusal);
+  const { address, prepared: head } = admitted;
 
   const lastEventId = requestLastEventId(req.headers['last-event-id'], req.url);
   const stream = new SSEStream(lastEventId, opts, address);
@@ -168,18 +169,6 @@ function openStream(req: Req, res: Res, opts: ResolvedOptions, asked: Refusal | 
   if (opts.retry !== undefined) stream.write([undefined, undefined, undefined, opts.retry, undefined]);
   for (const key of opts.keys) registerConnection(key, stream, { resume: opts.resume });
   return stream;
-}
-
-/** @internal The 429 of a client over connectRatePerAddress. */
-export function rateRefusal(seconds: number, cors?: Record<string, string>): Refusal {
-  const err = rateError();
-  return { status: 429, headers: { ...cors, 'Retry-After': String(seconds) }, message: `Too many new connections from this address; retry in ${seconds} s`, code: 'SSE_LIMIT', detail: err.message };
-}
-
-/** @internal The 503 of a connection limit. */
-export function limitRefusal(limit: string, cors?: Record<string, string>): Refusal {
-  const seconds = retryAfterSeconds();
-  return { status: 503, headers: { ...cors, 'Retry-After': String(seconds) }, message: `Too many connections (${limit}); retry in ${seconds} s`, code: 'SSE_LIMIT', detail: limitError(limit).message };
 }
 
 /** Answers the refusal (plain text, no-store); the stream returned is closed with its closeReason. */

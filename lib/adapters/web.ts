@@ -4,11 +4,12 @@
 import { argTypeError } from '../common/errors';
 import { SSE_HEADERS } from '../common/headers';
 import { registerConnection } from '../hub/hub';
-import { limitError, overLimit, rateError, refusalError, retryAfterSeconds, takeConnectToken } from '../hub/limits';
-import { askAuthorize, authorizeNow, clientAddress, isRefusal, originHeaders, type AuthorizeResult, type Refusal } from '../stream/access';
+import { refusalError } from '../hub/limits';
+import { askAuthorize, isRefusal, originHeaders, type AuthorizeResult, type Refusal } from '../stream/access';
 import type { EventMap, MessageOf } from '../native/encoder';
 import { resolveOptions, type ResolvedOptions, type SSEStreamOptions } from '../stream/options';
 import { WebSink } from '../stream/sinks/web';
+import { admit } from './admit';
 import { usableLastEventId } from './last-event-id';
 import { SSEStream } from '../stream/stream';
 
@@ -115,27 +116,17 @@ function openWebStream<E extends EventMap>(opts: ResolvedOptions, request: Reque
   // (closeReason.code SSE_FORBIDDEN, SSE_UNAUTHORIZED or SSE_LIMIT) and
   // sseResponse() answers with the refusal's status (403, 401, 429, 503)
   // and headers (Retry-After), with an empty body.
-  const origin = webOrigin(opts, request);
-  const cors = isRefusal(origin) ? undefined : origin;
-  let refusal: Refusal | undefined;
-  if (isRefusal(origin)) refusal = origin;
-  else if (opts.authorize !== undefined) {
-    const r = asked === undefined ? authorizeNow(opts.authorize, request, '`await acceptSSEStream({ request, ... })` with the same options') : asked;
-    if (r !== null) refusal = { ...r, headers: { ...cors, ...r.headers } };
-  }
-  const address = refusal === undefined ? clientAddress(peer, request?.headers.get('x-forwarded-for'), opts.trust) : undefined;
-  if (refusal === undefined) {
-    const wait = takeConnectToken(address);
-    if (wait > 0) {
-      refusal = { status: 429, headers: { ...cors, 'Retry-After': String(wait), 'Cache-Control': 'no-store' }, message: '', code: 'SSE_LIMIT', detail: rateError().message };
-    }
-  }
-  if (refusal === undefined) {
-    const over = overLimit(address, opts.keys);
-    if (over !== undefined) {
-      refusal = { status: 503, headers: { ...cors, 'Retry-After': String(retryAfterSeconds()), 'Cache-Control': 'no-store' }, message: '', code: 'SSE_LIMIT', detail: limitError(over).message };
-    }
-  }
+  const admitted = admit(opts, {
+    origin: request?.headers.get('origin') ?? undefined,
+    peer,
+    forwardedFor: request?.headers.get('x-forwarded-for'),
+    request,
+    asked,
+    instead: '`await acceptSSEStream({ request, ... })` with the same options',
+  });
+  const refusal = 'refusal' in admitted ? admitted.refusal : undefined;
+  const cors = 'refusal' in admitted ? undefined : admitted.cors;
+  const address = 'refusal' in admitted ? undefined : admitted.address;
   const sse = new SSEStream<E>(requestLastEventId(request), refusal === undefined ? opts : null, address);
   const sink = new WebSink(sse);
   sse.attach(sink, 'web');
