@@ -162,6 +162,9 @@ test('await closeAll(final) then process.exit(): every adopted and fallback clie
     server.listen(0, '127.0.0.1', () => console.log('PORT ' + server.address().port));
   `;
   const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // Listened for from the start: the child may exit before the clients'
+  // last reads are processed here, and a late listener would miss it.
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   try {
     const port = await within(
       new Promise<number>((resolve) => child.stdout!.on('data', (d: Buffer) => {
@@ -177,7 +180,7 @@ test('await closeAll(final) then process.exit(): every adopted and fallback clie
       await connect(port, { path: '/fallback' }),
     ];
     await Promise.all(clients.map((c) => c.waitForEnd()));
-    const exit = await within(new Promise<number | null>((r) => child.once('exit', (code) => r(code))), 'the child to exit');
+    const exit = await within(exited, 'the child to exit');
     expect(exit).toBe(0);
     for (const c of clients) {
       expect(c.events).toHaveLength(101);
